@@ -1,0 +1,17 @@
+"""A claim expected to break: parity is linearly decodable from the embedding already.
+
+The label of sparse parity is the XOR of two input bits, and XOR is the textbook
+function no linear classifier computes (Minsky & Papert 1969). The embedding site holds
+a per-token (or per-input) code of the bits before any nonlinearity mixes them, so a
+linear probe there should score near chance: this claim shows what `breaks` looks like.
+"""
+
+import pytest_interp as interp
+
+
+@interp.claim(task="sparse-parity", needs=["embed"])
+def test_parity_is_linearly_decodable_from_the_embedding(model):
+    """Expected to break: parity is not a linear function of the input bits."""
+    acts = model.activations("embed")
+    acc = interp.logistic_probe(acts, model.data.latents["parity"])
+    interp.check("probe_accuracy", acc, ">=", 0.9)

@@ -1,0 +1,42 @@
+"""pytest-interp: interpretability claims as regression tests across a grid of models.
+
+This module is the public API that claim files and extensions may rely on
+(docs/api.md); everything else is private. Names load lazily (PEP 562) so that
+merely having the plugin installed does not import torch into every pytest run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "claim": "claim", "ClaimSpec": "claim",
+    "check": "measure", "Measurement": "measure",
+    "Subject": "subject",
+    "Site": "sites", "ROLES": "sites",
+    "Cell": "grid", "GridSpec": "grid",
+    "NotApplicable": "errors", "Untrained": "errors", "ConfigError": "errors",
+    "Edit": "interventions", "replace": "interventions", "zero": "interventions",
+    "mean": "interventions", "add": "interventions",
+    "logistic_probe": "instruments", "ridge_probe": "instruments",
+    "HOLDS": "outcomes", "BREAKS": "outcomes", "NA": "outcomes", "UNTRAINED": "outcomes",
+    "ERROR": "outcomes", "OUTCOMES": "outcomes",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_interp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,15 @@
+"""Exceptions that carry an outcome: the plugin turns them into `n/a` or `untrained`."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """Bad user input (spec string, option, zoo file): reported in one line, exit code 4."""
+
+
+class NotApplicable(Exception):
+    """The model lacks a site or capability the claim needs: outcome `n/a`, never a break."""
+
+
+class Untrained(Exception):
+    """The cell missed its task's accuracy target: any claim on it would be vacuous."""

@@ -1,0 +1,220 @@
+"""Spec strings and zoo files -> the grid of cells (DESIGN.md section 4).
+
+Everything here validates user text and raises ConfigError with a one-line message;
+nothing here trains or imports pytest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from .algorithms import ALGORITHMS
+from .errors import ConfigError
+from .families import FAMILIES
+from .tasks import DEFAULT_TASK, TASKS
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([km]?)$")
+_MULT = {"": 1, "k": 1_000, "m": 1_000_000}
+MIN_PARAMS, MAX_PARAMS = 100, 100_000_000
+MAX_SEEDS = 100
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One point of the grid: family x size x learning algorithm x task x seed."""
+
+    family: str
+    size: str
+    optimizer: str
+    task: str
+    seed: int
+    task_options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def params_target(self) -> int:
+        return parse_size(self.size)
+
+    @property
+    def id(self) -> str:
+        """The pytest parameter id: the task is fixed per claim, so it is left out."""
+        return f"{self.family}-{self.size}-{self.optimizer}-s{self.seed}"
+
+    @property
+    def task_label(self) -> str:
+        if not self.task_options:
+            return self.task
+        opts = ",".join(f"{k}={_fmt(v)}" for k, v in self.task_options)
+        return f"{self.task}[{opts}]"
+
+    @property
+    def key(self) -> str:
+        """Stable across runs and machines; baselines and merges key on it."""
+        return f"{self.family}-{self.size}-{self.optimizer}-{self.task_label}-s{self.seed}"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "(" + "+".join(str(x) for x in v) + ")"
+    return str(v)
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """The axes of a run; the task axis comes from each claim."""
+
+    families: tuple[str, ...]
+    sizes: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    seeds: int = 1
+    hparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def cells(self, task: str = DEFAULT_TASK, task_options: Mapping[str, Any] | None = None) -> list[Cell]:
+        opts = tuple(sorted((task_options or {}).items()))
+        return [
+            Cell(f, s, o, task, seed, opts)
+            for f in self.families
+            for s in self.sizes
+            for o in self.optimizers
+            for seed in range(self.seeds)
+        ]
+
+
+PRESETS: dict[str, GridSpec] = {
+    # Small enough that the README's main command finishes in a few minutes on 2 cores.
+    "default": GridSpec(("mlp", "transformer"), ("1k", "10k"), ("sgd", "adam"), seeds=1),
+    "tiny": GridSpec(("mlp",), ("1k",), ("adam",), seeds=1),
+}
+
+
+def parse_size(text: str) -> int:
+    """'10k' -> 10000; sizes are parameter-count targets with SI suffixes k and m."""
+    m = _SIZE.match(text.strip().lower())
+    if not m:
+        raise ConfigError(f"invalid size {text!r}: use a parameter count like 1k, 10k, 2.5k or 1m")
+    value = float(m.group(1)) * _MULT[m.group(2)]
+    if value != int(value):
+        raise ConfigError(f"invalid size {text!r}: not a whole number of parameters")
+    if not MIN_PARAMS <= value <= MAX_PARAMS:
+        raise ConfigError(f"size {text!r} is out of range: use {MIN_PARAMS} to 100m parameters")
+    return int(value)
+
+
+def parse_list(text: str, what: str) -> list[str]:
+    """A comma list with no empty items and no repeats."""
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"empty list of {what}")
+    items = [t.strip() for t in text.split(",")]
+    if any(not t for t in items):
+        raise ConfigError(f"malformed list of {what} {text!r}: empty item")
+    dup = sorted({t for t in items if items.count(t) > 1})
+    if dup:
+        raise ConfigError(f"{what} listed twice: {', '.join(dup)}")
+    return items
+
+
+def check_names(names: Iterable[str], registry: Any) -> tuple[str, ...]:
+    out = []
+    for n in names:
+        if n not in registry:
+            known = ", ".join(registry.names())
+            raise ConfigError(f"unknown {registry.kind} {n!r} (known: {known})")
+        out.append(n)
+    return tuple(out)
+
+
+def parse_sizes(text: str) -> tuple[str, ...]:
+    items = parse_list(text, "sizes")
+    labels = []
+    for t in items:
+        parse_size(t)
+        labels.append(t.strip().lower())
+    return tuple(labels)
+
+
+def parse_seeds(value: Any) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= MAX_SEEDS:
+        raise ConfigError(f"invalid seed count {value!r}: use a whole number from 1 to {MAX_SEEDS}")
+    return int(text)
+
+
+def parse_models(text: str, root: Path | None = None) -> GridSpec:
+    """A preset name, a path to a TOML zoo file, or a comma list of families."""
+    text = text.strip()
+    if text in PRESETS:
+        return PRESETS[text]
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        path = Path(text) if root is None or Path(text).is_absolute() else root / text
+        return load_zoo(path)
+    families = check_names(parse_list(text, "families"), FAMILIES)
+    base = PRESETS["default"]
+    return replace(base, families=families)
+
+
+_ZOO_KEYS = {"families", "sizes", "optimizers", "seeds"}
+
+
+def load_zoo(path: Path) -> GridSpec:
+    """Read a zoo file: a [grid] table and optional [hparams.<algorithm>] tables."""
+    if not path.is_file():
+        raise ConfigError(f"zoo file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"zoo file {path} is not valid TOML: {exc}") from None
+    extra = set(data) - {"grid", "hparams"}
+    if extra:
+        raise ConfigError(f"zoo file {path}: unknown table(s) {', '.join(sorted(extra))}")
+    grid = data.get("grid")
+    if not isinstance(grid, dict):
+        raise ConfigError(f"zoo file {path}: missing [grid] table")
+    extra = set(grid) - _ZOO_KEYS
+    if extra:
+        raise ConfigError(f"zoo file {path}: unknown key(s) in [grid]: {', '.join(sorted(extra))}")
+    base = PRESETS["default"]
+
+    def as_list(key: str) -> str | None:
+        v = grid.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"zoo file {path}: [grid] {key} must be a list of strings")
+        return ",".join(v)
+
+    fam, siz, opt = as_list("families"), as_list("sizes"), as_list("optimizers")
+    spec = GridSpec(
+        families=check_names(parse_list(fam, "families"), FAMILIES) if fam is not None else base.families,
+        sizes=parse_sizes(siz) if siz is not None else base.sizes,
+        optimizers=check_names(parse_list(opt, "optimizers"), ALGORITHMS) if opt is not None else base.optimizers,
+        seeds=parse_seeds(grid["seeds"]) if "seeds" in grid else base.seeds,
+        hparams=_load_hparams(data.get("hparams", {}), path),
+    )
+    return spec
+
+
+def _load_hparams(table: Any, path: Path) -> dict[str, dict[str, Any]]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"zoo file {path}: [hparams] must be a table")
+    out: dict[str, dict[str, Any]] = {}
+    for algo, values in table.items():
+        check_names([algo], ALGORITHMS)
+        if not isinstance(values, dict):
+            raise ConfigError(f"zoo file {path}: [hparams.{algo}] must be a table")
+        try:
+            out[algo] = ALGORITHMS.get(algo).hparams(values)
+        except ValueError as exc:
+            raise ConfigError(f"zoo file {path}: {exc}") from None
+    return out
+
+
+def check_task(name: str) -> str:
+    check_names([name], TASKS)
+    return name

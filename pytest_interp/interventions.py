@@ -1,0 +1,72 @@
+"""Edits to a site's activation: replace, zero-ablate, mean-ablate, add a vector.
+
+An edit may be restricted to one position or one head; where those axes sit depends on
+the role, so the layout table below is the only place that knows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+#: Axis of positions / heads per role, for activations that have them (batch is axis 0).
+POSITION_AXIS = {"embed": 1, "hidden": 1, "mlp": 1, "attn.head": 1, "attn.pattern": 2}
+HEAD_AXIS = {"attn.head": 2, "attn.pattern": 1}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """kind: 'replace' | 'zero' | 'mean' | 'add'; value: the replacement or the vector."""
+
+    kind: str
+    value: torch.Tensor | None = None
+    position: int | None = None
+    head: int | None = None
+
+    def index(self, role: str, ndim: int) -> tuple[Any, ...]:
+        idx: list[Any] = [slice(None)] * ndim
+        for axis_table, which, name in ((POSITION_AXIS, self.position, "position"), (HEAD_AXIS, self.head, "head")):
+            if which is None:
+                continue
+            axis = axis_table.get(role)
+            if axis is None or axis >= ndim:
+                raise ValueError(f"{role} activations have no {name} axis")
+            idx[axis] = which
+        return tuple(idx)
+
+    def apply(self, act: torch.Tensor, role: str, mean: torch.Tensor | None) -> torch.Tensor:
+        idx = self.index(role, act.ndim)
+        out = act.clone()
+        if self.kind == "zero":
+            out[idx] = 0
+        elif self.kind == "mean":
+            if mean is None:
+                raise ValueError("mean-ablation needs reference activations")
+            out[idx] = mean.to(act.dtype).expand_as(act)[idx]
+        elif self.kind == "replace":
+            assert self.value is not None
+            out[idx] = self.value.to(act.dtype).expand_as(act)[idx] if self.value.shape == act.shape else self.value.to(act.dtype)
+        elif self.kind == "add":
+            assert self.value is not None
+            out[idx] = out[idx] + self.value.to(act.dtype)
+        else:
+            raise ValueError(f"unknown edit {self.kind!r}")
+        return out
+
+
+def replace(value: torch.Tensor, *, position: int | None = None, head: int | None = None) -> Edit:
+    return Edit("replace", value, position, head)
+
+
+def zero(*, position: int | None = None, head: int | None = None) -> Edit:
+    return Edit("zero", None, position, head)
+
+
+def mean(*, position: int | None = None, head: int | None = None) -> Edit:
+    return Edit("mean", None, position, head)
+
+
+def add(vector: torch.Tensor, *, position: int | None = None, head: int | None = None) -> Edit:
+    return Edit("add", vector, position, head)

@@ -1,0 +1,100 @@
+"""The plugin's options: names, ini keys, help, and validation into one config object.
+
+Pure Python (no pytest) so the console script and notebooks validate the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .grid import GridSpec
+
+ENV_STORE = "PYTEST_INTERP_STORE"
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    ini: str
+    help: str
+    metavar: str
+
+
+MODELS = Option("--interp-models", "interp_models",
+                "families (comma list), a preset (default, tiny) or a TOML zoo file", "SPEC")
+SIZES = Option("--interp-sizes", "interp_sizes", "parameter-count targets, e.g. 1k,10k,100k", "LIST")
+OPTIMIZERS = Option("--interp-optimizers", "interp_optimizers", "learning algorithms, e.g. sgd,adam", "LIST")
+SEEDS = Option("--interp-seeds", "interp_seeds", "seeds per cell (a count)", "N")
+JSON = Option("--interp-json", "interp_json", "write the results file (JSON) here", "PATH")
+STORE = Option("--interp-store", "interp_store",
+               f"checkpoint store folder (default: ${ENV_STORE} or the user cache folder)", "DIR")
+DEVICE = Option("--interp-device", "interp_device", "torch device: cpu (default), cuda, cuda:N or mps", "DEVICE")
+ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, JSON, STORE, DEVICE)
+
+
+@dataclass(frozen=True)
+class InterpConfig:
+    grid: "GridSpec"
+    json_path: Optional[Path]
+    store_dir: Path
+    device: str
+
+
+Getter = Callable[[Option], Optional[str]]
+
+
+def resolve(get: Getter, rootdir: Path) -> InterpConfig:
+    """Build the config from option values (the flag already preferred over the ini key)."""
+    from .algorithms import ALGORITHMS
+    from .grid import check_names, parse_list, parse_models, parse_seeds, parse_sizes
+    from .store import default_store_dir
+
+    models = get(MODELS)
+    grid = parse_models(models, rootdir) if models else parse_models("default")
+    sizes, optimizers, seeds = get(SIZES), get(OPTIMIZERS), get(SEEDS)
+    if sizes:
+        grid = _replace(grid, sizes=parse_sizes(sizes))
+    if optimizers:
+        grid = _replace(grid, optimizers=check_names(parse_list(optimizers, "optimizers"), ALGORITHMS))
+    if seeds:
+        grid = _replace(grid, seeds=parse_seeds(seeds))
+    json_text = get(JSON)
+    json_path = None
+    if json_text:
+        json_path = Path(json_text)
+        if not json_path.is_absolute():
+            json_path = Path.cwd() / json_path
+        if json_path.is_dir():
+            raise ConfigError(f"--interp-json {json_text!r} is a folder; give a file path")
+    store_text = get(STORE)
+    store_dir = Path(store_text).expanduser() if store_text else default_store_dir()
+    if store_dir.exists() and not store_dir.is_dir():
+        raise ConfigError(f"store {store_dir} exists and is not a folder")
+    return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"))
+
+
+def _replace(grid: "GridSpec", **kw: object) -> GridSpec:
+    from dataclasses import replace
+
+    return replace(grid, **kw)  # type: ignore[arg-type]
+
+
+def check_device(text: str) -> str:
+    text = text.strip()
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", text):
+        raise ConfigError(f"invalid device {text!r}: use cpu, cuda, cuda:N or mps")
+    import torch
+
+    if text.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {text!r} requested but CUDA is not available")
+    if text == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' requested but MPS is not available")
+    return text

@@ -1,0 +1,345 @@
+"""pytest hooks only: options, parametrization over cells, outcomes, hand-off to reports.
+
+Heavy imports (torch, the zoo) happen only once a claim is collected or an interp
+option is given. Per-test results travel on `report.interp` as plain data so that
+pytest-xdist carries them from workers to the controller, which alone writes files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pytest
+
+from .options import ALL_OPTIONS, Option
+
+if TYPE_CHECKING:
+    from .grid import Cell
+    from .session import InterpSession
+
+SESSION_KEY = pytest.StashKey["InterpSession"]()
+CELL_KEY = pytest.StashKey["Cell"]()
+MEASURE_KEY = pytest.StashKey[list]()
+SUBJECT_KEY = pytest.StashKey[dict]()
+PENDING_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interp", "pytest-interp: interpretability claims across a grid of models")
+    for opt in ALL_OPTIONS:
+        group.addoption(opt.flag, action="store", default=None, metavar=opt.metavar, help=opt.help)
+        parser.addini(opt.ini, help=opt.help, default=None)
+
+
+def _getter(config: pytest.Config) -> Any:
+    def get(opt: Option) -> str | None:
+        value = config.getoption(opt.flag.lstrip("-").replace("-", "_"))
+        if value is None:
+            ini = config.getini(opt.ini)
+            value = ini if ini not in (None, "", []) else None
+        return None if value is None else str(value)
+
+    return get
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
+    config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
+    config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
+    get = _getter(config)
+    if any(get(opt) is not None for opt in ALL_OPTIONS):
+        _session(config)  # validate now: bad input is a usage error before anything runs
+
+
+def _session(config: pytest.Config) -> "InterpSession":
+    """The run's state, created on first need (validating options into a one-line usage error)."""
+    if SESSION_KEY not in config.stash:
+        from .errors import ConfigError
+        from .options import resolve
+        from .session import InterpSession
+
+        try:
+            cfg = resolve(_getter(config), Path(str(config.rootpath)))
+        except ConfigError as exc:
+            raise pytest.UsageError(f"pytest-interp: {exc}") from None
+        config.stash[SESSION_KEY] = InterpSession(cfg, listener=_Progress(config))
+    return config.stash[SESSION_KEY]
+
+
+class _Progress:
+    """Training progress lines in the terminal; counts cell events for the results file."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.index = 0
+        self.total = 0
+
+    def __call__(self, event: str, cell: "Cell", info: Any) -> None:
+        pending = self.config.stash[PENDING_KEY]
+        if event == "trained":
+            pending["trained"].append(cell.key)
+        elif event == "loaded":
+            pending["loaded"].append(cell.key)
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or _is_worker(self.config) or self.config.option.verbose < 0:
+            return
+        where = f"{self.index}/{self.total} " if self.total else ""
+        if event == "train-start":
+            tr.write_line(f"[interp] training cell {where}{cell.key} ({info['params']} params)")
+        elif event == "train-progress" and self.config.option.verbose > 0:
+            tr.write_line(f"[interp]   step {info['step']}/{info['steps']} loss {info['loss']:.4f} "
+                          f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")
+        elif event == "trained":
+            m = info["metrics"]
+            state = "diverged" if m["diverged"] else f"test accuracy {m['test_accuracy']:.3f}"
+            tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {state}")
+
+
+# -- parametrization ---------------------------------------------------------
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "model" not in metafunc.fixturenames:
+        return
+    from .claim import claim_spec
+    from .grid import check_task
+
+    marker = metafunc.definition.get_closest_marker("interp")
+    spec = claim_spec(metafunc.function, dict(marker.kwargs) if marker else None)
+    session = _session(metafunc.config)
+    try:
+        check_task(spec.task)
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-interp: claim {metafunc.definition.nodeid}: {exc}") from None
+    cells = session.config.grid.cells(spec.task, spec.task_options)
+    params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.key)) for c in cells]
+    metafunc.parametrize("model", params, indirect=True)
+
+
+def _cell(item: pytest.Item) -> "Cell | None":
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    from .grid import Cell
+
+    value = callspec.params.get("model")
+    return value if isinstance(value, Cell) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        cell = _cell(item)
+        if cell is not None:
+            item.stash[CELL_KEY] = cell
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Build every cell the selected claims need before they run, with progress (not on xdist workers)."""
+    config = session.config
+    if config.option.collectonly or _is_worker(config) or getattr(config.option, "numprocesses", None):
+        return
+    cells = sorted({item.stash[CELL_KEY] for item in session.items if CELL_KEY in item.stash})
+    if not cells:
+        return
+    state = _session(config)
+    from .errors import NotApplicable
+
+    todo = [c for c in cells if state.zoo.unsupported(c) is None]
+    progress = state.listener
+    assert isinstance(progress, _Progress)
+    progress.total = len(todo)
+    for i, cell in enumerate(todo, 1):
+        progress.index = i
+        try:
+            state.zoo.subject(cell)
+        except NotApplicable:
+            pass
+        except Exception as exc:  # the claims on this cell will report it as `error`
+            state.build_errors[cell] = exc
+
+
+# -- the model fixture -------------------------------------------------------
+
+@pytest.fixture
+def model(request: pytest.FixtureRequest) -> Any:
+    """The subject of this cell: trained (or loaded) once per session and shared by every claim."""
+    from .claim import claim_spec
+    from .families import FAMILIES
+    from .outcomes import NA_PREFIX, UNTRAINED_PREFIX
+
+    cell = getattr(request, "param", None)
+    if cell is None:
+        raise pytest.UsageError("the `model` fixture is parametrized by pytest-interp; do not override it")
+    state = _session(request.config)
+    marker = request.node.get_closest_marker("interp")
+    spec = claim_spec(request.function, dict(marker.kwargs) if marker else None)
+    plan = state.zoo.plan(cell)
+    info = request.node.stash.setdefault(SUBJECT_KEY, {})
+    info["params"] = plan.params
+    reason = state.zoo.unsupported(cell)
+    if reason:
+        pytest.skip(NA_PREFIX + reason)
+    family = FAMILIES.get(cell.family)
+    missing = [r for r in spec.needs if r not in family.sites]
+    if missing:
+        pytest.skip(NA_PREFIX + f"{cell.family} has no {', '.join(missing)} site")
+    if cell in state.build_errors:
+        raise state.build_errors[cell]
+    subject = state.zoo.subject(cell)
+    info["checkpoint_sha256"] = subject.checkpoint_sha256
+    info["training"] = subject.metrics
+    m = subject.metrics
+    if m.get("diverged"):
+        pytest.skip(UNTRAINED_PREFIX + "training diverged (loss became NaN or inf)")
+    if not m.get("reached", False):
+        pytest.skip(UNTRAINED_PREFIX + f"test accuracy {m.get('test_accuracy', 0):.3f} < target {m.get('target')}")
+    return subject
+
+
+# -- outcomes ----------------------------------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    if CELL_KEY not in item.stash:
+        return (yield)
+    from .errors import NotApplicable
+    from .measure import recording
+    from .outcomes import NA_PREFIX
+
+    with recording() as sink:
+        try:
+            return (yield)
+        except NotApplicable as exc:
+            pytest.skip(NA_PREFIX + str(exc))
+        finally:
+            item.stash[MEASURE_KEY] = [m.to_dict() for m in sink]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    cell = item.stash.get(CELL_KEY, None)
+    if cell is None:
+        return report
+    pending = item.config.stash[PENDING_KEY]
+    if call.when == "setup":
+        counters = _session(item.config).zoo.stats.counters
+        report.interp_stats = {"trained": pending["trained"], "loaded": pending["loaded"],
+                               "forward_passes": counters.forward_passes - pending["forward_passes"]}
+        pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes)
+    decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
+    if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
+        outcome, reason = _outcome(call, report)
+        report.interp = _record(item, cell, outcome, reason)
+        item.stash.setdefault(SUBJECT_KEY, {})["interp_done"] = True
+    if call.when == "call":
+        counters = _session(item.config).zoo.stats.counters
+        extra = counters.forward_passes - pending["forward_passes"]
+        if extra:
+            report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}
+            pending["forward_passes"] = counters.forward_passes
+    return report
+
+
+def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str | None]:
+    from .outcomes import BREAKS, ERROR, HOLDS, NA, NA_PREFIX, UNTRAINED, UNTRAINED_PREFIX
+
+    if report.passed:
+        return HOLDS, None
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if report.skipped:
+        msg = str(getattr(exc, "msg", "") or "")
+        if msg.startswith(UNTRAINED_PREFIX):
+            return UNTRAINED, msg[len(UNTRAINED_PREFIX):]
+        if msg.startswith(NA_PREFIX):
+            return NA, msg[len(NA_PREFIX):]
+        return NA, msg or "skipped"
+    first = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
+    if call.when == "call" and isinstance(exc, AssertionError):
+        return BREAKS, first[:500]
+    return ERROR, f"{type(exc).__name__}: {first}"[:500]
+
+
+def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -> dict[str, Any]:
+    from .session import claim_source_hash, result_record
+
+    info = item.stash.get(SUBJECT_KEY, {})
+    fn = getattr(item, "function", None)
+    return result_record(
+        claim=item.nodeid.split("[")[0], cell=cell, outcome=outcome, reason=reason,
+        measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"),
+        training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
+        checkpoint_sha256=info.get("checkpoint_sha256"),
+    )
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    interp = getattr(report, "interp", None)
+    if interp and interp["outcome"] == "error" and report.when == "call" and report.failed:
+        return "error", "E", "ERROR"
+    return None
+
+
+class _Collector:
+    """Receives reports (also from xdist workers) in the process that writes the reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if _is_worker(self.config):
+            return
+        interp = getattr(report, "interp", None)
+        stats = getattr(report, "interp_stats", None)
+        if interp is None and stats is None:
+            return
+        state = _session(self.config)
+        if interp is not None:
+            state.add_result(interp)
+        if stats is not None:
+            state.add_stats(stats["trained"], stats["loaded"], stats["forward_passes"])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.pluginmanager.register(_Collector(session.config), "interp-collector")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config) or SESSION_KEY not in config.stash:
+        return
+    state = config.stash[SESSION_KEY]
+    if not state.results:
+        return
+    from .report.terminal import render
+
+    tr = terminalreporter
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower()
+    tr.write_sep("=", "interp: transfer matrices")
+    for line in render(state.results, unicode="utf" in enc):
+        tr.write_line(line)
+    st = state.stats()
+    tr.write_line(f"interp: {st['cells_trained']} cells trained, {st['cells_loaded']} loaded "
+                  f"(store {state.config.store_dir})")
+    if state.config.json_path is not None:
+        tr.write_line(f"interp: results written to {state.config.json_path}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _is_worker(config) or SESSION_KEY not in config.stash:
+        return
+    state = config.stash[SESSION_KEY]
+    if state.config.json_path is None:
+        return
+    from .report import results
+
+    doc = results.build(state.results, state.stats(), state.grid_description())
+    results.write(state.config.json_path, doc)

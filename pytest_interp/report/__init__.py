@@ -1,0 +1,1 @@
+"""Reports: the terminal matrix and the results file. Each takes plain result dicts."""

@@ -1,0 +1,119 @@
+"""The terminal transfer matrix: one symbol per cell, one line per axis saying where a claim stops holding."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..grid import parse_size
+from ..outcomes import BREAKS, ERROR, HOLDS, NA, UNTRAINED
+
+UNICODE = {HOLDS: "✓", BREAKS: "✗", NA: "·", UNTRAINED: "?", ERROR: "E"}
+ASCII = {HOLDS: "+", BREAKS: "x", NA: ".", UNTRAINED: "?", ERROR: "E"}
+
+Result = Mapping[str, Any]
+
+
+def symbols(unicode: bool) -> dict[str, str]:
+    return UNICODE if unicode else ASCII
+
+
+def legend(unicode: bool) -> str:
+    sym = symbols(unicode)
+    return "legend: " + "  ".join(f"{sym[o]} {o}" for o in (HOLDS, BREAKS, NA, UNTRAINED, ERROR))
+
+
+def _size_order(size: str) -> int:
+    try:
+        return parse_size(size)
+    except ValueError:
+        return 0
+
+
+def verdict_of(outcomes: Sequence[str]) -> str:
+    """Aggregate outcomes along an axis value: decided ones (holds/breaks) win over the rest."""
+    decided = [o for o in outcomes if o in (HOLDS, BREAKS)]
+    if decided:
+        if all(o == HOLDS for o in decided):
+            return HOLDS
+        if all(o == BREAKS for o in decided):
+            return BREAKS
+        return "mixed"
+    for o in (ERROR, UNTRAINED, NA):
+        if o in outcomes:
+            return o
+    return NA
+
+
+def axis_line(values: Sequence[str], verdicts: Mapping[str, str], axis: str) -> str:
+    """'holds for mlp; breaks for transformer', or for sizes 'holds up to 10k, breaks from 100k'."""
+    if axis == "size":
+        seq = [verdicts[v] for v in values]
+        decided = [(v, verdicts[v]) for v in values if verdicts[v] in (HOLDS, BREAKS)]
+        kinds = [k for _, k in decided]
+        if decided and len(set(kinds)) == 2:
+            first = kinds[0]
+            switch = next(i for i, k in enumerate(kinds) if k != first)
+            if all(k == first for k in kinds[:switch]) and all(k != first for k in kinds[switch:]):
+                return f"{first} up to {decided[switch - 1][0]}, {kinds[switch]} from {decided[switch][0]}" + _rest(values, verdicts)
+        if decided and len(set(kinds)) == 1 and len(set(seq)) == 1:
+            return f"{kinds[0]} at every size ({', '.join(values)})"
+    groups: dict[str, list[str]] = defaultdict(list)
+    for v in values:
+        groups[verdicts[v]].append(v)
+    word = {"family": "for", "size": "at", "optimizer": "under", "task": "on"}.get(axis, "for")
+    order = [HOLDS, BREAKS, "mixed", UNTRAINED, ERROR, NA]
+    return "; ".join(f"{k} {word} {', '.join(groups[k])}" for k in order if groups.get(k))
+
+
+def _rest(values: Sequence[str], verdicts: Mapping[str, str]) -> str:
+    others = [f"{verdicts[v]} at {v}" for v in values if verdicts[v] not in (HOLDS, BREAKS)]
+    return ("; " + "; ".join(others)) if others else ""
+
+
+def render_claim(claim: str, results: Sequence[Result], unicode: bool = True) -> list[str]:
+    sym = symbols(unicode)
+    tasks = sorted({r["task"] for r in results})
+    families = sorted({r["family"] for r in results})
+    sizes = sorted({r["size"] for r in results}, key=_size_order)
+    optimizers = sorted({r["optimizer"] for r in results})
+    seeds = sorted({r["seed"] for r in results})
+    by_cell: dict[tuple[str, str, str, str], dict[int, str]] = defaultdict(dict)
+    for r in results:
+        by_cell[(r["task"], r["family"], r["optimizer"], r["size"])][r["seed"]] = r["outcome"]
+    counts = defaultdict(int)
+    for r in results:
+        counts[r["outcome"]] += 1
+    summary = ", ".join(f"{counts[o]} {o}" for o in (HOLDS, BREAKS, UNTRAINED, NA, ERROR) if counts[o])
+    lines = [f"{claim}  [task {', '.join(tasks)}]  {summary}"]
+    fw = max(len(f) for f in families)
+    ow = max(len(o) for o in optimizers)
+    cw = {s: max(len(s), len(seeds)) for s in sizes}
+    lines.append("  " + " " * (fw + ow + 4) + "  ".join(s.rjust(cw[s]) for s in sizes))
+    for task in tasks:
+        for fam in families:
+            for opt in optimizers:
+                cells = []
+                for s in sizes:
+                    per_seed = by_cell.get((task, fam, opt, s), {})
+                    cells.append("".join(sym.get(per_seed.get(seed, ""), " ") for seed in seeds).rjust(cw[s]))
+                lines.append(f"  {fam.ljust(fw)}  {opt.ljust(ow)}  " + "  ".join(cells))
+    for axis, values in (("family", families), ("size", sizes), ("optimizer", optimizers)):
+        if len(values) < 1:
+            continue
+        verdicts = {v: verdict_of([r["outcome"] for r in results if r[axis] == v]) for v in values}
+        lines.append(f"  {axis + ':':<10} {axis_line(values, verdicts, axis)}")
+    return lines
+
+
+def render(results: Iterable[Result], unicode: bool = True) -> list[str]:
+    by_claim: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_claim[r["claim"]].append(r)
+    lines: list[str] = []
+    for claim in sorted(by_claim):
+        lines.extend(render_claim(claim, by_claim[claim], unicode))
+        lines.append("")
+    if by_claim:
+        lines.append(legend(unicode))
+    return lines

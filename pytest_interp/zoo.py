@@ -1,0 +1,127 @@
+"""Cells -> subjects: load each cell's checkpoint from the store, or train and store it.
+
+One Zoo per session (or notebook). It keeps subjects in memory so each model is
+loaded once, and counts what it trained and loaded for the results file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import torch
+
+from .errors import NotApplicable
+from .families import FAMILIES
+from .grid import Cell
+from .store import Store
+from .subject import Counters, Subject
+from .train import Plan, initialize, make_plan, train
+
+#: called with (event, cell, info): "train-start", "train-progress", "trained", "loaded".
+Listener = Callable[[str, Cell, Mapping[str, Any]], None]
+
+
+@dataclass
+class ZooStats:
+    trained: set[str] = field(default_factory=set)
+    loaded: set[str] = field(default_factory=set)
+    counters: Counters = field(default_factory=Counters)
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "cells_trained": len(self.trained),
+            "cells_loaded": len(self.loaded - self.trained),
+            "forward_passes": self.counters.forward_passes,
+        }
+
+
+class Zoo:
+    def __init__(
+        self,
+        store: Store,
+        device: str = "cpu",
+        hparams: Mapping[str, Mapping[str, Any]] | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        self.store = store
+        self.device = device
+        self.hparams = {k: dict(v) for k, v in (hparams or {}).items()}
+        self.listener = listener
+        self.stats = ZooStats()
+        self._plans: dict[Cell, Plan] = {}
+        self._subjects: dict[Cell, Subject] = {}
+
+    def plan(self, cell: Cell) -> Plan:
+        if cell not in self._plans:
+            self._plans[cell] = make_plan(cell, self.hparams.get(cell.optimizer))
+        return self._plans[cell]
+
+    def unsupported(self, cell: Cell) -> str | None:
+        """Why the cell cannot exist (its family cannot take the task's inputs), decided without training."""
+        task_spec = self.plan_task_spec(cell)
+        return FAMILIES.get(cell.family).unsupported(task_spec)
+
+    def plan_task_spec(self, cell: Cell) -> Any:
+        from .tasks import make_task
+
+        return make_task(cell.task, **dict(cell.task_options)).spec
+
+    def is_stored(self, cell: Cell) -> bool:
+        return self.store.load(self.plan(cell).key) is not None
+
+    def subject(self, cell: Cell) -> Subject:
+        """The trained subject of a cell, from memory, the store, or training."""
+        if cell in self._subjects:
+            return self._subjects[cell]
+        reason = self.unsupported(cell)
+        if reason:
+            raise NotApplicable(reason)
+        plan = self.plan(cell)
+        with self.store.lock(plan.key):
+            ckpt = self.store.load(plan.key)
+            if ckpt is not None:
+                module = initialize(plan)
+                module.load_state_dict(ckpt.tensors)
+                metrics, sha = ckpt.meta.get("metrics", {}), ckpt.sha256
+                self.stats.loaded.add(cell.key)
+                self._emit("loaded", cell, {"metrics": metrics})
+            else:
+                module, metrics, sha = self._train(plan)
+        subject = Subject(
+            module, cell, plan.task, params=plan.params, metrics=metrics, checkpoint_sha256=sha,
+            device=self.device, counters=self.stats.counters,
+            control_factory=lambda: self._control(plan),
+        )
+        self._subjects[cell] = subject
+        return subject
+
+    def _train(self, plan: Plan) -> tuple[torch.nn.Module, dict[str, Any], str | None]:
+        cell = plan.cell
+        self._emit("train-start", cell, {"params": plan.params})
+        start = time.perf_counter()
+        module, metrics = train(plan, self.device, lambda info: self._emit("train-progress", cell, info))
+        metrics["seconds"] = round(time.perf_counter() - start, 3)
+        meta = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
+        sha: str | None = None
+        if self.store.writable():
+            sha = self.store.save(plan.key, module.state_dict(), json.loads(json.dumps(meta))).sha256
+        else:
+            warnings.warn(f"store {self.store.root} is read-only: {cell.key} was trained but not saved", stacklevel=2)
+        self.stats.trained.add(cell.key)
+        self._emit("trained", cell, {"metrics": metrics})
+        return module, metrics, sha
+
+    def _control(self, plan: Plan) -> Subject:
+        return Subject(
+            initialize(plan), plan.cell, plan.task, params=plan.params,
+            metrics={"control": True}, checkpoint_sha256=None, trained=False,
+            device=self.device, counters=self.stats.counters,
+        )
+
+    def _emit(self, event: str, cell: Cell, info: Mapping[str, Any]) -> None:
+        if self.listener:
+            self.listener(event, cell, info)
