@@ -152,7 +152,9 @@ def parse_models(text: str, root: Path | None = None) -> GridSpec:
     if text in PRESETS:
         return PRESETS[text]
     if text.endswith(".toml") or "/" in text or "\\" in text:
-        path = Path(text) if root is None or Path(text).is_absolute() else root / text
+        path = Path(text).expanduser()
+        if not path.is_absolute() and not path.exists() and root is not None:
+            path = root / path  # an ini value is relative to the ini file's folder
         return load_zoo(path)
     families = check_names(parse_list(text, "families"), FAMILIES)
     base = PRESETS["default"]
