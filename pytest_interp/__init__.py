@@ -13,7 +13,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "claim": "claim", "ClaimSpec": "claim",
+    "claim": "claimspec", "ClaimSpec": "claimspec",
     "check": "measure", "Measurement": "measure",
     "Subject": "subject",
     "Site": "sites", "ROLES": "sites",
@@ -22,6 +22,20 @@ _EXPORTS: dict[str, str] = {
     "Edit": "interventions", "replace": "interventions", "zero": "interventions",
     "mean": "interventions", "add": "interventions",
     "logistic_probe": "instruments", "ridge_probe": "instruments",
+    "PatchKey": "instruments", "patch_units": "instruments", "patching_sweep": "instruments",
+    "ablation_sweep": "instruments", "IGResult": "instruments", "SiteModel": "instruments",
+    "saliency": "instruments", "input_x_gradient": "instruments", "integrated_gradients": "instruments",
+    "quadrature": "instruments", "guided_backprop": "instruments", "relu_modules": "instruments",
+    "site_model": "instruments", "TunedLens": "instruments", "family_readout": "instruments",
+    "kl_to_final": "instruments", "logit_lens": "instruments", "tuned_lens": "instruments",
+    "linear_cka": "instruments", "hsic": "instruments", "hsic_unbiased": "instruments",
+    "cka_matrix": "instruments", "layer_match_accuracy": "instruments", "Steering": "instruments",
+    "mean_difference": "instruments", "random_direction": "instruments", "relative_norm": "instruments",
+    "flip_rate": "instruments", "steering_effect": "instruments", "Fourier": "instruments",
+    "Superposition": "instruments", "kurtosis": "instruments", "kurtosis_rms": "instruments",
+    "random_rotation": "instruments", "rotate": "instruments", "fourier_concentration": "instruments",
+    "superposition": "instruments", "repeated_tokens": "instruments", "prefix_matching": "instruments",
+    "prefix_matching_score": "instruments", "copying_score": "instruments", "transformer_ov": "instruments",
     "HOLDS": "outcomes", "BREAKS": "outcomes", "NA": "outcomes", "UNTRAINED": "outcomes",
     "ERROR": "outcomes", "OUTCOMES": "outcomes",
 }

@@ -106,7 +106,7 @@ class _Progress:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "model" not in metafunc.fixturenames:
         return
-    from .claim import claim_spec
+    from .claimspec import claim_spec
     from .grid import check_task
 
     marker = metafunc.definition.get_closest_marker("interp")
@@ -170,7 +170,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 @pytest.fixture
 def model(request: pytest.FixtureRequest) -> Any:
     """The subject of this cell: trained (or loaded) once per session and shared by every claim."""
-    from .claim import claim_spec
+    from .claimspec import claim_spec
     from .families import FAMILIES
     from .outcomes import NA_PREFIX, UNTRAINED_PREFIX
 

@@ -12,6 +12,13 @@ from ..sites import SiteRule
 from ..tasks.base import InputSpec
 
 
+#: A size target is met when the actual count is within this fraction of it (issue 3: +-25%).
+TOLERANCE = 0.25
+
+#: Output kinds a task may ask for (InputSpec.output).
+OUTPUTS: tuple[str, ...] = ("class", "position")
+
+
 def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -19,14 +26,18 @@ def count_params(module: nn.Module) -> int:
 class Family(ABC):
     """An architecture family.
 
-    Subclasses set `name`, `modalities` (which input kinds they take) and `sites`
-    (role -> SiteRule), and implement `candidates` (configs in increasing size, the
-    documented width/depth rule) and `build`.
+    Subclasses set `name`, `modalities` (which input kinds they take), `outputs`
+    ("class": one prediction per input; "position": one per position, causal), `sites`
+    (role -> SiteRule) and `reasons` (modality or output -> why not, for n/a), and
+    implement `candidates` (configs in increasing size, the documented width/depth
+    rule) and `build`.
     """
 
     name: ClassVar[str]
     modalities: ClassVar[tuple[str, ...]]
+    outputs: ClassVar[tuple[str, ...]] = ("class",)
     sites: ClassVar[dict[str, SiteRule]]
+    reasons: ClassVar[dict[str, str]] = {}
 
     @property
     def roles(self) -> list[str]:
@@ -35,10 +46,19 @@ class Family(ABC):
     def unsupported(self, spec: InputSpec) -> str | None:
         """Why this family cannot take the task's inputs, or None if it can."""
         if spec.modality not in self.modalities:
-            return f"{self.name} does not take {spec.modality} inputs"
-        if spec.output != "class":
-            return f"{self.name} has no per-position outputs"
+            return self._because(f"{self.name} does not take {spec.modality} inputs", spec.modality)
+        if spec.output not in OUTPUTS:
+            return f"unknown output kind {spec.output!r} (known: {', '.join(OUTPUTS)})"
+        if spec.output not in self.outputs:
+            what = "per-position outputs" if spec.output == "position" else f"{spec.output} outputs"
+            return self._because(f"{self.name} has no {what}", spec.output)
+        if spec.output == "position" and spec.modality == "images":
+            return "per-position outputs are defined for sequences, not images"
         return None
+
+    def _because(self, text: str, key: str) -> str:
+        why = self.reasons.get(key)
+        return f"{text} ({why})" if why else text
 
     @abstractmethod
     def candidates(self, target: int, spec: InputSpec) -> Sequence[dict[str, Any]]:
@@ -69,3 +89,27 @@ class Family(ABC):
             key=lambda i: abs(self.count(cands[i], spec) - target),
         )
         return dict(cands[best]), self.count(cands[best], spec)
+
+    def size_note(self, target: int, spec: InputSpec) -> str | None:
+        """Why the nearest configuration misses the target by more than TOLERANCE, or None.
+
+        The report shows it next to the actual count, so an off-target cell says why.
+        """
+        config, actual = self.fit(target, spec)
+        if abs(actual - target) <= TOLERANCE * target:
+            return None
+        cands = list(self.candidates(target, spec))
+        smallest, largest = self.count(cands[0], spec), self.count(cands[-1], spec)
+        if target < smallest:
+            return (f"nearest feasible is {actual} params: the smallest {self.name} for these inputs "
+                    f"has {smallest} ({self.breakdown(cands[0], spec)})")
+        if target > largest:
+            return f"nearest feasible is {actual} params: the largest {self.name} configuration has {largest}"
+        return f"nearest feasible is {actual} params: no {self.name} configuration lies nearer ({config})"
+
+    def breakdown(self, config: dict[str, Any], spec: InputSpec) -> str:
+        """Parameters per top-level part, e.g. 'embed 256, blocks 488, head 320'."""
+        with torch.device("meta"):
+            module = self.build(config, spec)
+        parts = [(name, count_params(child)) for name, child in module.named_children()]
+        return ", ".join(f"{name} {n}" for name, n in parts if n)

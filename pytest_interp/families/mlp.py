@@ -2,7 +2,8 @@
 
 Size rule: 3 hidden layers of equal width (2 below 3k parameters, 4 from 300k);
 the width is the one whose parameter count is nearest the target. Token inputs are
-embedded in 4 dimensions per position and concatenated.
+embedded in 4 dimensions per position and concatenated; vectors and images are
+flattened. Only "class" outputs: the network has no positions to predict at.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class MLPNet(nn.Module):
 class MLP(Family):
     name = "mlp"
     modalities = ("tokens", "vectors", "images")
+    reasons = {"position": "it reads the whole input at once, so it has no positions to predict at"}
     sites = {
         "embed": SiteRule("embed"),
         "hidden": SiteRule("layers.{i}", repeat="layers"),

@@ -1,9 +1,15 @@
-"""`transformer`: a pre-LN transformer encoder that reads out the mean of its final positions.
+"""`transformer`: a pre-LN transformer; also the blocks of `attn-only`.
 
 Size rule: 2 blocks (4 from 300k parameters), MLP width 4d, heads of at least 8
 dimensions (1 head below d=16, then 2, 4 and 8 heads from d=128); d is the width
 nearest the parameter target. Attention patterns and per-head outputs pass through
 hook points so they are sites like any other.
+
+Inputs: tokens are looked up, each coordinate of a vector is a position, images are
+cut into square patches (`inputs.patch_side`: the smallest side leaving at most 16
+patches, so 8x8 -> 2x2 patches). Learned positions throughout.
+Outputs: "class" reads the mean over positions through the final LayerNorm (attention
+is bidirectional); "position" gives logits per position with causal attention.
 """
 
 from __future__ import annotations
@@ -57,23 +63,29 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
+    """Pre-LN residual block; `d_mlp=0` leaves the feed-forward part out (attention-only)."""
+
     def __init__(self, d: int, heads: int, d_mlp: int, causal: bool) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(d)
         self.attn = Attention(d, heads, causal)
-        self.ln2 = nn.LayerNorm(d)
-        self.mlp = FeedForward(d, d_mlp)
+        if d_mlp:
+            self.ln2 = nn.LayerNorm(d)
+            self.mlp = FeedForward(d, d_mlp)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
+        if hasattr(self, "mlp"):
+            x = x + self.mlp(self.ln2(x))
+        return x
 
 
 class TransformerNet(nn.Module):
     def __init__(self, spec: InputSpec, d: int, depth: int, heads: int, d_mlp: int) -> None:
         super().__init__()
-        self.embed = SequenceEmbed(spec, d)
-        self.blocks = nn.ModuleList(Block(d, heads, d_mlp, causal=False) for _ in range(depth))
+        self.per_position = spec.output == "position"
+        self.embed = SequenceEmbed(spec, d, images="patches")
+        self.blocks = nn.ModuleList(Block(d, heads, d_mlp, causal=self.per_position) for _ in range(depth))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, spec.n_classes)
 
@@ -81,12 +93,24 @@ class TransformerNet(nn.Module):
         h = self.embed(x)
         for block in self.blocks:
             h = block(h)
-        return self.head(self.ln_f(h).mean(1))
+        h = self.ln_f(h)
+        return self.head(h if self.per_position else h.mean(1))
+
+
+def attention_candidates(depth: int, mlp_ratio: int) -> list[dict[str, Any]]:
+    """Widths 4..1024 whose head count divides them (every width while there is one head)."""
+    out = []
+    for d in range(4, 1025):
+        h = heads_for(d)
+        if d % h == 0:
+            out.append({"d": d, "depth": depth, "heads": h, "d_mlp": mlp_ratio * d})
+    return out
 
 
 class Transformer(Family):
     name = "transformer"
-    modalities = ("tokens", "vectors")
+    modalities = ("tokens", "vectors", "images")
+    outputs = ("class", "position")
     sites = {
         "embed": SiteRule("embed"),
         "hidden": SiteRule("blocks.{i}", repeat="blocks"),
@@ -97,13 +121,7 @@ class Transformer(Family):
     }
 
     def candidates(self, target: int, spec: InputSpec) -> Sequence[dict[str, Any]]:
-        depth = 2 if target < 300_000 else 4
-        out = []
-        for d in range(4, 1025, 2):
-            h = heads_for(d)
-            if d % h == 0:
-                out.append({"d": d, "depth": depth, "heads": h, "d_mlp": 4 * d})
-        return out
+        return attention_candidates(2 if target < 300_000 else 4, mlp_ratio=4)
 
     def build(self, config: dict[str, Any], spec: InputSpec) -> nn.Module:
         return TransformerNet(spec, config["d"], config["depth"], config["heads"], config["d_mlp"])

@@ -1,0 +1,120 @@
+"""Lenses: read a prediction out of each hidden depth and compare it with the model's own.
+
+- logit lens (nostalgebraist 2020): logits_l = readout(h_l)
+- tuned lens (Belrose et al. 2023): logits_l = readout(A_l h_l + b_l), one affine translator
+  per depth trained to minimize KL(final || lens), starting from the identity.
+Both report KL(p_final || p_lens) = sum p_final (log p_final - log p_lens), in nats,
+averaged over examples (and positions, for per-position outputs).
+
+`readout` maps a hidden activation to logits the way the model's forward pass ends; it is
+what makes the lens architecture-independent. `family_readout` derives it for families
+that end in [final norm] -> [mean over positions] -> head (our transformer and MLP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._common import measuring
+
+Readout = Callable[[torch.Tensor], torch.Tensor]
+
+
+def family_readout(module: nn.Module, *, norm: str | None = "ln_f", head: str = "head", pool_positions: bool = True) -> Readout:
+    """hidden -> logits: module.<norm> if it exists, mean over axis 1 for (batch, positions, d), module.<head>.
+
+    Only right for models whose forward ends exactly so (pooled classifiers); a model with
+    per-position outputs needs pool_positions=False, any other ending a readout of its own.
+    """
+    final_norm = getattr(module, norm, None) if norm else None
+    head_mod = module.get_submodule(head)
+
+    def readout(h: torch.Tensor) -> torch.Tensor:
+        if final_norm is not None:
+            h = final_norm(h)
+        if pool_positions and h.ndim == 3:
+            h = h.mean(1)
+        return head_mod(h)
+
+    return readout
+
+
+def kl_to_final(final_logits: torch.Tensor, lens_logits: torch.Tensor) -> torch.Tensor:
+    """KL(p_final || p_lens) per row (last axis = classes), in nats."""
+    p_log = F.log_softmax(final_logits.double(), -1)
+    q_log = F.log_softmax(lens_logits.double(), -1)
+    return (p_log.exp() * (p_log - q_log)).sum(-1)
+
+
+def logit_lens(hidden: Sequence[torch.Tensor], final_logits: torch.Tensor, readout: Readout) -> list[float]:
+    """Mean KL(final || readout(h_l)) for each depth l of `hidden` (activations on the same inputs)."""
+    with torch.no_grad():
+        return [float(kl_to_final(final_logits, readout(h)).mean()) for h in hidden]
+
+
+class Translator(nn.Module):
+    """h -> h + A h + b on the last axis, A and b starting at zero (the logit lens)."""
+
+    def __init__(self, d: int, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d, d, dtype=dtype)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.linear(h)
+
+
+@dataclass
+class TunedLens:
+    """Held-out KL per depth for the tuned lens and, on the same rows, the logit lens."""
+
+    kl: list[float]
+    logit_kl: list[float]
+    translators: list[Translator]
+
+
+def _split(n: int, test_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError("test_fraction must be in (0, 1)")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_test = max(1, int(round(n * test_fraction)))
+    if n - n_test < 1:
+        raise ValueError(f"too few examples ({n}) to train a tuned lens")
+    return perm[n_test:], perm[:n_test]
+
+
+def tuned_lens(
+    hidden: Sequence[torch.Tensor], final_logits: torch.Tensor, readout: Readout, *, module: nn.Module | None = None,
+    steps: int = 250, lr: float = 1e-2, test_fraction: float = 0.3, seed: int = 0,
+) -> TunedLens:
+    """Train one translator per depth on a seeded split (full-batch Adam) and report held-out KL.
+
+    Deterministic: no randomness but the split, fixed steps. `module`: the model the readout
+    belongs to, measured in eval mode with frozen parameters while translators train.
+    """
+    n = final_logits.shape[0]
+    tr, te = _split(n, test_fraction, seed)
+    target = final_logits.detach().double()
+    kl, logit_kl, translators = [], [], []
+    with measuring(module):
+        for h in hidden:
+            h = h.detach()
+            lens = Translator(h.shape[-1], h.dtype).to(h.device)
+            opt = torch.optim.Adam(lens.parameters(), lr=lr)
+            for _ in range(steps):
+                opt.zero_grad()
+                loss = kl_to_final(target[tr], readout(lens(h[tr]))).mean()
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                kl.append(float(kl_to_final(target[te], readout(lens(h[te]))).mean()))
+                logit_kl.append(float(kl_to_final(target[te], readout(h[te])).mean()))
+            translators.append(lens.eval())
+    return TunedLens(kl, logit_kl, translators)
+

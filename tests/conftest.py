@@ -1,0 +1,45 @@
+"""Shared fixtures: one checkpoint store for the whole test session, so cells train once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _warm_up_torch() -> None:
+    """Import what torch imports lazily on first use (torch.optim pulls in torch._dynamo).
+
+    In-process pytester runs restore sys.modules afterwards; a lazily imported torch
+    module would then register its operator library twice on the next run and fail.
+    """
+    import torch
+
+    from pytest_interp.instruments import logistic_probe
+
+    p = torch.zeros(2, requires_grad=True)
+    for opt in (torch.optim.SGD([p], lr=0.1, momentum=0.9), torch.optim.Adam([p]), torch.optim.AdamW([p])):
+        p.sum().backward()
+        opt.step()
+    logistic_probe(torch.randn(20, 3), torch.arange(20) % 2)
+
+
+_warm_up_torch()
+
+
+@pytest.fixture(scope="session")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture
+def store_env(shared_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point PYTEST_INTERP_STORE at the session store for in-process pytester runs."""
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(shared_store))
+    return shared_store
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
