@@ -41,8 +41,8 @@ def claim(task: str = DEFAULT_TASK, needs: Iterable[str] = (), **task_options: A
 def claim_spec(fn: Any, marker_kwargs: dict[str, Any] | None = None) -> ClaimSpec:
     """The spec from the decorator, else from `@pytest.mark.interp(...)`, else defaults."""
     spec = getattr(fn, ATTR, None)
-    if isinstance(spec, ClaimSpec):
-        return spec
+    if spec is not None:  # duck-typed: a re-imported module (pytester) makes a new ClaimSpec class
+        return ClaimSpec(spec.task, tuple(spec.needs), dict(spec.task_options))
     if marker_kwargs:
         kw = dict(marker_kwargs)
         return ClaimSpec(kw.pop("task", DEFAULT_TASK), tuple(kw.pop("needs", ())), kw)

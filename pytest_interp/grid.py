@@ -75,6 +75,7 @@ class GridSpec:
     optimizers: tuple[str, ...]
     seeds: int = 1
     hparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    budget: Mapping[str, int] = field(default_factory=dict)
 
     def cells(self, task: str = DEFAULT_TASK, task_options: Mapping[str, Any] | None = None) -> list[Cell]:
         opts = tuple(sorted((task_options or {}).items()))
@@ -172,7 +173,7 @@ def load_zoo(path: Path) -> GridSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"zoo file {path} is not valid TOML: {exc}") from None
-    extra = set(data) - {"grid", "hparams"}
+    extra = set(data) - {"grid", "hparams", "budget"}
     if extra:
         raise ConfigError(f"zoo file {path}: unknown table(s) {', '.join(sorted(extra))}")
     grid = data.get("grid")
@@ -198,6 +199,7 @@ def load_zoo(path: Path) -> GridSpec:
         optimizers=check_names(parse_list(opt, "optimizers"), ALGORITHMS) if opt is not None else base.optimizers,
         seeds=parse_seeds(grid["seeds"]) if "seeds" in grid else base.seeds,
         hparams=_load_hparams(data.get("hparams", {}), path),
+        budget=_load_budget(data.get("budget", {}), path),
     )
     return spec
 
@@ -214,6 +216,24 @@ def _load_hparams(table: Any, path: Path) -> dict[str, dict[str, Any]]:
             out[algo] = ALGORITHMS.get(algo).hparams(values)
         except ValueError as exc:
             raise ConfigError(f"zoo file {path}: {exc}") from None
+    return out
+
+
+_BUDGET = {"steps": (1, 1_000_000), "batch_size": (1, 65_536), "eval_every": (1, 1_000_000)}
+
+
+def _load_budget(table: Any, path: Path) -> dict[str, int]:
+    """[budget] overrides the task's training budget (steps, batch_size, eval_every) for every cell."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"zoo file {path}: [budget] must be a table")
+    out = {}
+    for key, value in table.items():
+        if key not in _BUDGET:
+            raise ConfigError(f"zoo file {path}: unknown key {key!r} in [budget] (known: {', '.join(_BUDGET)})")
+        lo, hi = _BUDGET[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ConfigError(f"zoo file {path}: [budget] {key} must be an integer from {lo} to {hi}")
+        out[key] = value
     return out
 
 

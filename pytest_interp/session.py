@@ -38,7 +38,10 @@ class InterpSession:
     @property
     def zoo(self) -> Zoo:
         if self._zoo is None:
-            self._zoo = Zoo(Store(self.config.store_dir), self.config.device, self.config.grid.hparams, self.listener)
+            self._zoo = Zoo(
+                Store(self.config.store_dir), self.config.device, self.config.grid.hparams, self.listener,
+                budget=self.config.grid.budget,
+            )
         return self._zoo
 
     def add_result(self, result: Mapping[str, Any]) -> None:

@@ -57,12 +57,15 @@ class Plan:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def make_plan(cell: Cell, hparams: dict[str, Any] | None = None) -> Plan:
+BUDGET_KEYS = ("steps", "batch_size", "eval_every")
+
+
+def make_plan(cell: Cell, hparams: dict[str, Any] | None = None, budget: dict[str, int] | None = None) -> Plan:
     task = make_task(cell.task, **dict(cell.task_options))
     family = FAMILIES.get(cell.family)
     config, params = family.fit(cell.params_target, task.spec)
     hp = ALGORITHMS.get(cell.optimizer).hparams(hparams)
-    return Plan(cell, task, config, params, hp, dict(task.budget))
+    return Plan(cell, task, config, params, hp, {**task.budget, **(budget or {})})
 
 
 def initialize(plan: Plan) -> nn.Module:
@@ -84,7 +87,16 @@ def evaluate(model: nn.Module, task: Task, device: str = "cpu") -> float:
 
 
 def train(plan: Plan, device: str = "cpu", progress: Progress | None = None) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one cell; returns the model (on CPU) and its training metrics."""
+    """Train one cell on one torch thread (small models are overhead-bound; PILOTS.md)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(plan, device, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Module, dict[str, Any]]:
     model = initialize(plan).to(device)
     model.train()
     task = plan.task

@@ -46,18 +46,20 @@ class Zoo:
         device: str = "cpu",
         hparams: Mapping[str, Mapping[str, Any]] | None = None,
         listener: Listener | None = None,
+        budget: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.device = device
         self.hparams = {k: dict(v) for k, v in (hparams or {}).items()}
         self.listener = listener
+        self.budget = dict(budget or {})
         self.stats = ZooStats()
         self._plans: dict[Cell, Plan] = {}
         self._subjects: dict[Cell, Subject] = {}
 
     def plan(self, cell: Cell) -> Plan:
         if cell not in self._plans:
-            self._plans[cell] = make_plan(cell, self.hparams.get(cell.optimizer))
+            self._plans[cell] = make_plan(cell, self.hparams.get(cell.optimizer), self.budget)
         return self._plans[cell]
 
     def unsupported(self, cell: Cell) -> str | None:

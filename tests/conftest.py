@@ -15,9 +15,16 @@ def _warm_up_torch() -> None:
     In-process pytester runs restore sys.modules afterwards; a lazily imported torch
     module would then register its operator library twice on the next run and fail.
     """
+    import importlib
+    import pkgutil
+
     import torch
 
+    import pytest_interp
     from pytest_interp.instruments import logistic_probe
+
+    for mod in pkgutil.walk_packages(pytest_interp.__path__, "pytest_interp."):
+        importlib.import_module(mod.name)
 
     p = torch.zeros(2, requires_grad=True)
     for opt in (torch.optim.SGD([p], lr=0.1, momentum=0.9), torch.optim.Adam([p]), torch.optim.AdamW([p])):
@@ -43,3 +50,12 @@ def store_env(shared_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def read_results(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
+
+
+def without_timings(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results with training seconds removed: everything else must be identical across runs."""
+    out = []
+    for r in doc["results"]:
+        training = {k: v for k, v in r["training"].items() if k != "seconds"} if r["training"] else None
+        out.append({**r, "training": training})
+    return out

@@ -41,14 +41,18 @@ def state_size(d: int) -> int:
 
 
 class SelectiveScan(nn.Module):
-    def __init__(self, d: int, d_state: int, expand: int = 2) -> None:
+    """Mamba-style mixer: in_proj -> causal depthwise conv -> SiLU -> selective scan, gated by SiLU(z)."""
+
+    def __init__(self, d: int, d_state: int, expand: int = 2, kernel: int = 4) -> None:
         super().__init__()
         e, r = expand * d, max(1, math.ceil(d / 16))
-        self.rank, self.d_state = r, d_state
+        self.rank, self.d_state, self.kernel = r, d_state, kernel
         self.in_proj = nn.Linear(d, 2 * e)
+        self.conv_weight = nn.Parameter(torch.randn(e, kernel) / math.sqrt(kernel))
+        self.conv_bias = nn.Parameter(torch.zeros(e))
         self.x_proj = nn.Linear(e, r + 2 * d_state, bias=False)
         self.dt_proj = nn.Linear(r, e)
-        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(e, 1))
+        self.A_log = nn.Parameter(torch.log(torch.linspace(1.0, 16.0, e)))
         self.D = nn.Parameter(torch.ones(e))
         self.out_proj = nn.Linear(e, d)
         with torch.no_grad():  # initial step sizes log-uniform in [1e-3, 1e-1], as in Mamba
@@ -56,19 +60,28 @@ class SelectiveScan(nn.Module):
             self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[1]
         u, z = self.in_proj(x).chunk(2, dim=-1)
-        u = F.silu(u)
+        u = F.silu(self._causal_conv(u))
         dt_low, b, c = self.x_proj(u).split([self.rank, self.d_state, self.d_state], dim=-1)
         dt = F.softplus(self.dt_proj(dt_low))  # (batch, steps, e)
-        decay = torch.exp(dt.unsqueeze(-1) * -torch.exp(self.A_log)).clamp(min=MIN_DECAY)  # (b, t, e, N)
+        decay = torch.exp(dt * -torch.exp(self.A_log)).clamp(min=MIN_DECAY).unsqueeze(-1)  # (b, t, e, 1)
         drive = (dt * u).unsqueeze(-1) * b.unsqueeze(2)  # (b, t, e, N)
         h = torch.zeros_like(drive[:, 0])
         ys = []
-        for t in range(x.shape[1]):
-            h = decay[:, t] * h + drive[:, t]
-            ys.append((h * c[:, t].unsqueeze(1)).sum(-1))
+        # unbind, not [:, t]: indexing's backward writes a full-size zero tensor per step.
+        for a_t, drive_t, c_t in zip(decay.unbind(1), drive.unbind(1), c.unbind(1)):
+            h = a_t * h + drive_t
+            ys.append((h * c_t.unsqueeze(1)).sum(-1))
         y = torch.stack(ys, dim=1) + u * self.D
         return self.out_proj(y * F.silu(z))
+
+    def _causal_conv(self, u: torch.Tensor) -> torch.Tensor:
+        """Depthwise causal convolution over steps as shifted sums (faster on CPU than a grouped Conv1d)."""
+        out = u * self.conv_weight[:, -1] + self.conv_bias
+        for k in range(1, min(self.kernel, u.shape[1])):
+            out = out + F.pad(u[:, :-k], (0, 0, k, 0)) * self.conv_weight[:, -1 - k]
+        return out
 
 
 class SSMBlock(nn.Module):
