@@ -1,17 +1,19 @@
 """`ssm`: a selective diagonal state-space model (Mamba-like, Gu & Dao 2023) in plain torch.
 
-Each block is pre-LN and residual: x + Scan(LN(x)), then x + MLP(LN(x)) with a GELU MLP
-of width 2d. The scan expands to e = 2d channels, each with a diagonal state of size N;
-its step size, input and readout vectors depend on the input (the "selection"):
-    h_t = a_t * h_{t-1} + dt_t * B_t * u_t,   a_t = max(exp(dt_t * A), 0.01),
+Each block is pre-LN and residual: x + Mixer(LN(x)), then x + MLP(LN(x)) with a GELU MLP
+of width 2d. The mixer, as in Mamba, projects to u and a gate z (e = 2d channels each),
+runs u through a causal depthwise convolution (kernel 4) and SiLU, then a diagonal scan
+with a state of size N per channel whose step size dt_t, input vector B_t and readout
+vector C_t depend on the input (the "selection"); each channel has one decay rate
+(Mamba-2 style, so the decay costs e, not e*N, per step):
+    h_t = a_t * h_{t-1} + dt_t * u_t * B_t,   a_t = max(exp(-dt_t * exp(A_log)), 0.01),
     y_t = <C_t, h_t> + D * u_t,               out = W_out (y * silu(z)).
 The per-step decay is clamped at 0.01 (PILOTS.md: needed for stability). The scan runs
-sequentially over time and in parallel over batch, channels and state. Mamba's short
-causal convolution is left out: the recurrence alone carries information across steps.
+sequentially over time and in parallel over batch, channels and state.
 
-Size rule: 1 block below 3k parameters, 2 below 300k, 3 from 300k; state size N = 4 below
-d=32, 8 below d=128, else 16; step-size rank ceil(d/16); d is the width nearest the
-target. Inputs as in the recurrent families (rows of an image are steps, no position
+Size rule: 2 blocks below 300k parameters, 3 from 300k (one block of d=8 missed parity
+at 1k where two blocks of d=5 learned it); state size N = 4 below d=32, 8 below d=128,
+else 16; step-size rank ceil(d/16); d is the width nearest the target. Inputs as in the recurrent families (rows of an image are steps, no position
 embeddings); "class" reads the last step through the final LayerNorm, "position" every
 step (causal). Sites: `hidden` is the residual stream after each block at every step,
 `mlp` the GELU output inside each block.
@@ -126,7 +128,7 @@ class SSM(Family):
     }
 
     def candidates(self, target: int, spec: InputSpec) -> Sequence[dict[str, Any]]:
-        depth = 1 if target < 3_000 else 2 if target < 300_000 else 3
+        depth = 2 if target < 300_000 else 3
         return [{"d": d, "depth": depth, "d_state": state_size(d)} for d in range(2, 1025)]
 
     def build(self, config: dict[str, Any], spec: InputSpec) -> nn.Module:

@@ -117,7 +117,7 @@ def tuned_lens(
                 loss.backward()
                 return loss
 
-            pass
+            opt.step(closure)
             with torch.no_grad():
                 kl.append(float(kl_to_final(target[te], readout(lens(h[te]))).mean()))
                 logit_kl.append(float(kl_to_final(target[te], readout(h[te])).mean()))

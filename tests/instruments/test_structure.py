@@ -21,6 +21,12 @@ def test_kurtosis_of_gaussian_values_is_about_three() -> None:
     assert kurtosis(acts) == pytest.approx(3.0, abs=0.1)
 
 
+def test_kurtosis_ignores_each_tokens_offset_and_scale() -> None:
+    acts = torch.randn(500, 64, generator=_gen(9))
+    moved = 3.0 * acts + torch.randn(500, 1, generator=_gen(10)) * 5  # a different offset per token
+    assert kurtosis(moved) == pytest.approx(kurtosis(acts), rel=1e-9)
+
+
 def test_kurtosis_of_other_distributions() -> None:
     signs = torch.randint(0, 2, (1000, 512), generator=_gen(1)).double() * 2 - 1
     assert kurtosis(signs) == pytest.approx(1.0, abs=0.05)  # Rademacher (up to the per-token mean)
