@@ -104,7 +104,7 @@ class _Progress:
 # -- parametrization ---------------------------------------------------------
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "model" not in metafunc.fixturenames:
+    if "model" not in metafunc.fixturenames or not _our_model_fixture(metafunc):
         return
     from .claimspec import claim_spec
     from .grid import check_task
@@ -119,6 +119,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cells = session.config.grid.cells(spec.task, spec.task_options)
     params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.key)) for c in cells]
     metafunc.parametrize("model", params, indirect=True)
+
+
+def _our_model_fixture(metafunc: pytest.Metafunc) -> bool:
+    """False where a conftest overrides `model` with a fixture of its own: then it is theirs."""
+    defs = getattr(metafunc, "_arg2fixturedefs", {}).get("model")
+    if not defs:
+        return True
+    return getattr(defs[-1].func, "__module__", __name__) == __name__
+
+
+def _variant(item: pytest.Item) -> str | None:
+    """Other parameters of a parametrized claim, so (claim, variant, cell) stays unique."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    others = {k: v for k, v in callspec.params.items() if k != "model"}
+    return ",".join(f"{k}={v!r}" for k, v in sorted(others.items())) or None
 
 
 def _cell(item: pytest.Item) -> "Cell | None":
@@ -273,7 +290,7 @@ def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -
     info = item.stash.get(SUBJECT_KEY, {})
     fn = getattr(item, "function", None)
     return result_record(
-        claim=item.nodeid.split("[")[0], cell=cell, outcome=outcome, reason=reason,
+        claim=item.nodeid.split("[")[0], variant=_variant(item), cell=cell, outcome=outcome, reason=reason,
         measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"),
         training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
         checkpoint_sha256=info.get("checkpoint_sha256"),

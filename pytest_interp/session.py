@@ -67,12 +67,13 @@ class InterpSession:
 
 
 def result_record(
-    *, claim: str, cell: Cell, outcome: str, reason: str | None, measurements: list[dict[str, Any]],
+    *, claim: str, variant: str | None = None, cell: Cell, outcome: str, reason: str | None, measurements: list[dict[str, Any]],
     params: int | None, training: Mapping[str, Any] | None, claim_sha256: str, checkpoint_sha256: str | None,
 ) -> dict[str, Any]:
     """One (claim, cell, seed) entry of the results file; see docs/results-schema.md."""
     return {
         "claim": claim,
+        "variant": variant,
         "cell": cell.key,
         "family": cell.family,
         "size": cell.size,

@@ -128,7 +128,7 @@ def test_store_option_and_environment_variable(pytester: pytest.Pytester, tmp_pa
     pytester.makepyfile(test_claims=CLAIM)
     env_store, flag_store = tmp_path / "env", tmp_path / "flag"
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(env_store))
-    args = ["--interp-models=mlp", "--interp-sizes=1k", "--interp-optimizers=adam"]
+    args = ["--interp-models=mlp", "--interp-sizes=1k", "--interp-optimizers=adam", "--interp-device=cpu"]
     pytester.runpytest(*args).assert_outcomes(passed=1)
     assert len(list(env_store.rglob("*.safetensors"))) == 1
     pytester.runpytest(*args, f"--interp-store={flag_store}").assert_outcomes(passed=1)

@@ -206,3 +206,34 @@ def test_non_claim_tests_are_untouched(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     assert "transfer matrices" not in result.stdout.str()
     assert json.loads(out.read_text())["results"] == []
+
+
+def test_claims_parametrized_beyond_the_model_keep_unique_entries(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_claims='''
+import pytest
+import pytest_interp as interp
+
+@pytest.mark.parametrize("depth", [0, -1])
+@interp.claim(needs=["hidden"])
+def test_probe_at(model, depth):
+    acc = interp.logistic_probe(model.activations("hidden", depth), model.data.latents["parity"])
+    interp.check("probe_accuracy", acc, ">=", 0.0)
+''')
+    out = pytester.path / "r.json"
+    result = pytester.runpytest("--interp-models=tiny", f"--interp-json={out}")
+    result.assert_outcomes(passed=2)
+    variants = sorted(r["variant"] for r in read_results(out)["results"])
+    assert variants == ["depth=-1", "depth=0"]
+    result.stdout.fnmatch_lines(["test_claims.py::test_probe_at[[]depth=-1[]]*", "*"])
+
+
+def test_a_conftest_model_fixture_of_its_own_is_left_alone(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('''
+import pytest
+
+@pytest.fixture
+def model():
+    return "theirs"
+''')
+    pytester.makepyfile(test_x="def test_x(model):\n    assert model == 'theirs'\n")
+    pytester.runpytest().assert_outcomes(passed=1)

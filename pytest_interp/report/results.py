@@ -22,7 +22,7 @@ def sort_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
         size = parse_size(str(r.get("size")))
     except ValueError:
         size = 0
-    return (r["claim"], r["family"], size, r["optimizer"], r["task"], r["seed"])
+    return (r["claim"], r.get("variant") or "", r["family"], size, r["optimizer"], r["task"], r["seed"])
 
 
 def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any]) -> dict[str, Any]:

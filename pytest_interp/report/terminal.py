@@ -109,7 +109,8 @@ def render_claim(claim: str, results: Sequence[Result], unicode: bool = True) ->
 def render(results: Iterable[Result], unicode: bool = True) -> list[str]:
     by_claim: dict[str, list[Result]] = defaultdict(list)
     for r in results:
-        by_claim[r["claim"]].append(r)
+        label = r["claim"] + (f"[{r['variant']}]" if r.get("variant") else "")
+        by_claim[label].append(r)
     lines: list[str] = []
     for claim in sorted(by_claim):
         lines.extend(render_claim(claim, by_claim[claim], unicode))
