@@ -102,9 +102,11 @@ def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Modul
     task = plan.task
     steps, batch_size, every = plan.budget["steps"], plan.budget["batch_size"], plan.budget["eval_every"]
     gen = torch.Generator().manual_seed(7_919 * plan.cell.seed + 1)
+    algorithm = ALGORITHMS.get(plan.cell.optimizer)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(plan.cell.seed + 99)
-        stepper = ALGORITHMS.get(plan.cell.optimizer).bind(model, plan.hparams)
+        algorithm.prepare(model, task, torch.Generator().manual_seed(104_729 * plan.cell.seed + 3), plan.hparams)
+        stepper = algorithm.bind(model, plan.hparams)
     start = time.perf_counter()
     losses: list[float] = []
     acc, hits, diverged, step = 0.0, 0, False, 0

@@ -8,10 +8,13 @@ evaluate it under perturbations. One interface serves them all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from ..tasks.base import Task
 
 LossFn = Callable[[], torch.Tensor]
 
@@ -39,6 +42,9 @@ class Algorithm(ABC):
 
     @abstractmethod
     def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper: ...
+
+    def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
+        """Change the initialization before training on `task` (meta-learning does); default: nothing."""
 
 
 class TorchOptimizerStepper(Stepper):

@@ -74,6 +74,10 @@ class Task(ABC):
     def test_set(self) -> Batch:
         """The fixed held-out set: accuracy targets and claims are measured on it."""
 
+    def related(self, count: int, seed: int = 0) -> list["Task"]:
+        """Tasks of the same family with the same input spec (for meta-learning); none by default."""
+        return []
+
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits, y)
 

@@ -45,9 +45,28 @@ class SparseParity(Task):
             latents[f"bit{b}"] = x[:, b].clone()
         return Batch(x=x, y=y, latents=latents)
 
+    def related(self, count: int, seed: int = 0) -> list[Task]:
+        """Parity tasks over other relevant-bit subsets, never the target's own subset."""
+        n, k = self.config["n"], self.config["k"]
+        gen = torch.Generator().manual_seed(seed)
+        out: list[Task] = []
+        seen = {tuple(self.config["relevant"])}
+        while len(out) < count and len(seen) < _binom(n, k):
+            rel = tuple(sorted(torch.randperm(n, generator=gen)[:k].tolist()))
+            if rel not in seen:
+                seen.add(rel)
+                out.append(SparseParity(**{**self.config, "relevant": rel}))
+        return out
+
     def train_batch(self, generator: torch.Generator, batch_size: int) -> Batch:
         idx = torch.randint(len(self._train_x), (batch_size,), generator=generator)
         return self._batch(self._train_x[idx])
 
     def test_set(self) -> Batch:
         return self._batch(self._test_x)
+
+
+def _binom(n: int, k: int) -> int:
+    from math import comb
+
+    return comb(n, k)

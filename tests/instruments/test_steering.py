@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 import torch
 
+from pytest_interp.subject import Subject
+
+from .conftest import make_subject
 from pytest_interp.instruments import flip_rate, mean_difference, random_direction, relative_norm, steering_effect
+
+
+def make_subject_like(subject: Subject) -> Subject:
+    """A fresh Subject around the same (edited) module: its forward-pass cache starts empty."""
+    return Subject(subject.module, subject.cell, subject.task, params=subject.params, metrics={},
+                   checkpoint_sha256=None, trained=False)
 
 
 def test_mean_difference_recovers_a_planted_direction() -> None:
@@ -43,6 +52,22 @@ def test_flip_rate_counts_changed_predictions(transformer: Any) -> None:
     assert flip_rate(transformer, logits, push) == pytest.approx(float((before == 1).double().mean()))
     assert flip_rate(transformer, logits, push, target=0) == 1.0
     assert flip_rate(transformer, logits, push, target=1) == 0.0
+
+
+def test_flip_rate_toward_a_target_counts_only_inputs_not_already_there() -> None:
+    subject = make_subject("transformer", "10k")
+    out = subject.outputs()
+    with torch.no_grad():  # centre the logit difference so that predictions are mixed
+        subject.module.head.bias[1] -= float((out[:, 1] - out[:, 0]).median())
+    subject = make_subject_like(subject)
+    out = subject.outputs()
+    diff = out[:, 1] - out[:, 0]
+    push = torch.tensor([0.0, -float(diff.quantile(0.25))])  # moves only part of class 0 over
+    before, after = out.argmax(1), (out + push).argmax(1)
+    expected = float(((after == 1) & (before == 0)).sum() / (before == 0).sum())
+    assert 0.2 < expected < 0.8 and expected != float((after == 1).double().mean())
+    assert flip_rate(subject, subject.site("logits"), push, target=1) == pytest.approx(expected)
+    assert flip_rate(subject, subject.site("logits"), push) == pytest.approx(float((after != before).double().mean()))
 
 
 def test_steering_effect_pushes_toward_the_labelled_class(transformer: Any) -> None:
