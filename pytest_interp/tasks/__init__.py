@@ -6,10 +6,20 @@ from typing import Any
 
 from ..registry import Registry
 from .base import Batch, InputSpec, Task
+from .char_text import CharText
+from .digits import Digits
+from .modular_addition import ModularAddition
+from .repeated_tokens import RepeatedTokens
 from .sparse_parity import SparseParity
+from .superposition import Superposition
 
 TASKS: Registry[type[Task]] = Registry("task")
 TASKS.register(SparseParity.name, SparseParity)
+TASKS.register(ModularAddition.name, ModularAddition)
+TASKS.register(RepeatedTokens.name, RepeatedTokens)
+TASKS.register(Superposition.name, Superposition)
+TASKS.register(Digits.name, Digits)
+TASKS.register(CharText.name, CharText)
 
 DEFAULT_TASK = SparseParity.name
 

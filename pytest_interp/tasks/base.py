@@ -10,6 +10,9 @@ import torch
 import torch.nn.functional as F
 
 MODALITIES = ("tokens", "vectors", "images")
+OUTPUTS = ("class", "position", "vector")
+#: label of positions with nothing to predict (cross-entropy's ignore_index)
+IGNORE = -100
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,9 @@ class InputSpec:
     """The shape of a task's inputs and outputs, which is all a family needs to build a model.
 
     tokens: integer sequences of length shape[0] over `vocab`; vectors: float (shape[0],);
-    images: float (C, H, W). `output` is "class" for one label per input.
+    images: float (C, H, W). `output` is "class" for one label per input, "position" for
+    one label per position (next-token prediction; label -100 where nothing is predictable),
+    "vector" for a real vector of n_classes values per input (regression).
     """
 
     modality: str
@@ -79,9 +84,15 @@ class Task(ABC):
         return []
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.spec.output == "position":
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
         return F.cross_entropy(logits, y)
 
     def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> float:
+        """Held-out accuracy; for per-position outputs, over the predictable positions only."""
+        if self.spec.output == "position":
+            keep = y != IGNORE
+            return float((logits.argmax(-1)[keep] == y[keep]).float().mean()) if keep.any() else 0.0
         return float((logits.argmax(-1) == y).float().mean())
 
     def describe(self) -> dict[str, Any]:
