@@ -36,8 +36,9 @@ SEEDS = Option("--interp-seeds", "interp_seeds", "seeds per cell (a count)", "N"
 JSON = Option("--interp-json", "interp_json", "write the results file (JSON) here", "PATH")
 STORE = Option("--interp-store", "interp_store",
                f"checkpoint store folder (default: ${ENV_STORE} or the user cache folder)", "DIR")
+TASKS = Option("--interp-tasks", "interp_tasks", "run only the claims on these tasks, e.g. sparse-parity,digits", "LIST")
 DEVICE = Option("--interp-device", "interp_device", "torch device: cpu (default), cuda, cuda:N or mps", "DEVICE")
-ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, JSON, STORE, DEVICE)
+ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, TASKS, JSON, STORE, DEVICE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class InterpConfig:
     json_path: Optional[Path]
     store_dir: Path
     device: str
+    tasks: Optional[tuple[str, ...]] = None
 
 
 Getter = Callable[[Option], Optional[str]]
@@ -54,6 +56,7 @@ Getter = Callable[[Option], Optional[str]]
 def resolve(get: Getter, rootdir: Path) -> InterpConfig:
     """Build the config from option values (the flag already preferred over the ini key)."""
     from .algorithms import ALGORITHMS
+    from .tasks import TASKS as TASK_REGISTRY
     from .grid import check_names, parse_list, parse_models, parse_seeds, parse_sizes
     from .store import default_store_dir
 
@@ -78,7 +81,9 @@ def resolve(get: Getter, rootdir: Path) -> InterpConfig:
     store_dir = Path(store_text).expanduser() if store_text else default_store_dir()
     if store_dir.exists() and not store_dir.is_dir():
         raise ConfigError(f"store {store_dir} exists and is not a folder")
-    return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"))
+    tasks_text = get(TASKS)
+    tasks = check_names(parse_list(tasks_text, "tasks"), TASK_REGISTRY) if tasks_text else None
+    return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"), tasks)
 
 
 def _replace(grid: "GridSpec", **kw: object) -> GridSpec:

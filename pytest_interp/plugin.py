@@ -150,10 +150,19 @@ def _cell(item: pytest.Item) -> "Cell | None":
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, dropped = [], []
+    tasks = _session(config).config.tasks if any(_cell(i) for i in items) else None
     for item in items:
         cell = _cell(item)
         if cell is not None:
             item.stash[CELL_KEY] = cell
+            if tasks is not None and cell.task not in tasks:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.hookimpl(tryfirst=True)

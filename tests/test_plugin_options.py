@@ -33,11 +33,12 @@ pytestmark = pytest.mark.usefixtures("store_env")
         (["--interp-seeds=two"], "invalid seed count 'two'"),
         (["--interp-models=missing.toml"], "zoo file not found"),
         (["--interp-device=tpu"], "invalid device 'tpu'"),
+        (["--interp-tasks=sparse-parity,nope"], "unknown task 'nope'"),
     ],
 )
 def test_bad_input_is_a_one_line_usage_error(pytester: pytest.Pytester, args: list[str], message: str) -> None:
     pytester.makepyfile(test_claims=CLAIM)
-    result = pytester.runpytest_subprocess(*args)
+    result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = [line for line in result.errlines if line.strip()]
     assert len(err) == 1, err
@@ -145,5 +146,20 @@ def test_plugin_registered_by_entry_point() -> None:
 def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     for flag in ("--interp-models", "--interp-sizes", "--interp-optimizers", "--interp-seeds",
-                 "--interp-json", "--interp-store", "--interp-device"):
+                 "--interp-tasks", "--interp-json", "--interp-store", "--interp-device"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
+
+
+def test_tasks_option_selects_claims_by_task(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_claims=CLAIM + '''
+
+@interp.claim(task="digits")
+def test_on_digits(model):
+    pass
+''')
+    result = pytester.runpytest("--collect-only", "-q", "--interp-models=tiny", "--interp-tasks=digits")
+    ids = [line for line in result.outlines if "::test_" in line]
+    assert ids == ["test_claims.py::test_on_digits[mlp-1k-adam-s0]"]
+    result.stdout.fnmatch_lines(["*1 deselected*"])
+    bad = pytester.runpytest("--collect-only", "--interp-tasks=nope")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
