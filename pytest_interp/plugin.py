@@ -193,25 +193,38 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 # -- the model fixture -------------------------------------------------------
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def model(request: pytest.FixtureRequest) -> Any:
-    """The subject of this cell: trained (or loaded) once per session and shared by every claim."""
+    """The subject of this cell: loaded (or trained) once per session and shared by every claim.
+
+    Session-scoped, so pytest groups the claims of one cell together and Hypothesis'
+    `@given` claims see a long-lived fixture. Whether a claim may run on the cell at all
+    (n/a, untrained) is decided per claim in `pytest_runtest_setup`, before this runs.
+    """
+    cell = getattr(request, "param", None)
+    if cell is None:
+        raise pytest.UsageError("the `model` fixture is parametrized by pytest-interp; do not override it")
+    return _session(request.config).zoo.subject(cell)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Decide n/a (missing site or modality) and untrained before any fixture or claim runs."""
+    cell = item.stash.get(CELL_KEY, None)
+    if cell is None:
+        return
     from .claimspec import claim_spec
     from .families import FAMILIES
     from .outcomes import NA_PREFIX, UNTRAINED_PREFIX
 
-    cell = getattr(request, "param", None)
-    if cell is None:
-        raise pytest.UsageError("the `model` fixture is parametrized by pytest-interp; do not override it")
-    state = _session(request.config)
-    marker = request.node.get_closest_marker("interp")
-    spec = claim_spec(request.function, dict(marker.kwargs) if marker else None)
-    plan = state.zoo.plan(cell)
-    info = request.node.stash.setdefault(SUBJECT_KEY, {})
-    info["params"] = plan.params
+    state = _session(item.config)
+    marker = item.get_closest_marker("interp")
+    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    info = item.stash.setdefault(SUBJECT_KEY, {})
     reason = state.zoo.unsupported(cell)
     if reason:
         pytest.skip(NA_PREFIX + reason)
+    info["params"] = state.zoo.plan(cell).params
     family = FAMILIES.get(cell.family)
     missing = [r for r in spec.needs if r not in family.sites]
     if missing:
@@ -226,7 +239,6 @@ def model(request: pytest.FixtureRequest) -> Any:
         pytest.skip(UNTRAINED_PREFIX + "training diverged (loss became NaN or inf)")
     if not m.get("reached", False):
         pytest.skip(UNTRAINED_PREFIX + f"test accuracy {m.get('test_accuracy', 0):.3f} < target {m.get('target')}")
-    return subject
 
 
 # -- outcomes ----------------------------------------------------------------
