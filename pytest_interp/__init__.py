@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "saliency": "instruments", "input_x_gradient": "instruments", "integrated_gradients": "instruments",
     "quadrature": "instruments", "guided_backprop": "instruments", "relu_modules": "instruments",
     "site_model": "instruments", "TunedLens": "instruments", "family_readout": "instruments",
+    "subject_readout": "instruments",
     "kl_to_final": "instruments", "logit_lens": "instruments", "tuned_lens": "instruments",
     "linear_cka": "instruments", "hsic": "instruments", "hsic_unbiased": "instruments",
     "cka_matrix": "instruments", "layer_match_accuracy": "instruments", "Steering": "instruments",

@@ -24,6 +24,7 @@ class Measurement:
     value: float
     threshold: float
     op: str
+    null: float | None = None
 
     @property
     def holds(self) -> bool:
@@ -47,15 +48,23 @@ def recording() -> Iterator[list[Measurement]]:
         _recording.reset(token)
 
 
-def check(name: str, value: float, op: str, threshold: float) -> float:
-    """Record a measurement and assert it: `check("probe_accuracy", acc, ">=", 0.9)`."""
+def check(name: str, value: float, op: str, threshold: float, *, null: float | None = None) -> float:
+    """Record a measurement and assert it: `check("probe_accuracy", acc, ">=", 0.9)`.
+
+    `null` is the same measurement under the claim's own null (a random rotation, a random
+    direction of the same norm, a shuffled-label model); reports show it beside the value.
+    """
     __tracebackhide__ = True
     if op not in OPS:
         raise ValueError(f"unknown comparison {op!r}; use one of {', '.join(OPS)}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"measurement {name!r} is {value}: the model or instrument produced a non-finite number")
-    m = Measurement(str(name), value, float(threshold), op)
+    if null is not None:
+        null = float(null)
+        if not math.isfinite(null):
+            raise ValueError(f"null of measurement {name!r} is {null}: not a finite number")
+    m = Measurement(str(name), value, float(threshold), op, null)
     sink = _recording.get()
     if sink is not None:
         sink.append(m)

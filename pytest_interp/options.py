@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from typing import TYPE_CHECKING
 
@@ -36,9 +36,15 @@ SEEDS = Option("--interp-seeds", "interp_seeds", "seeds per cell (a count)", "N"
 JSON = Option("--interp-json", "interp_json", "write the results file (JSON) here", "PATH")
 STORE = Option("--interp-store", "interp_store",
                f"checkpoint store folder (default: ${ENV_STORE} or the user cache folder)", "DIR")
+QUORUM = Option("--interp-quorum", "interp_quorum",
+                 "seeds that must hold for a `holds` verdict: a fraction (0.5, 50%) or a count (2); default all",
+                 "Q")
 TASKS = Option("--interp-tasks", "interp_tasks", "run only the claims on these tasks, e.g. sparse-parity,digits", "LIST")
 DEVICE = Option("--interp-device", "interp_device", "torch device: cpu (default), cuda, cuda:N or mps", "DEVICE")
-ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, TASKS, JSON, STORE, DEVICE)
+ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, QUORUM, TASKS, JSON, STORE, DEVICE)
+#: a switch rather than a value: `--interp-no-controls`, ini `interp_no_controls = true`
+NO_CONTROLS = Option("--interp-no-controls", "interp_no_controls",
+                     "do not run claims on each cell's untrained control (no `vacuous` flags)", "")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class InterpConfig:
     store_dir: Path
     device: str
     tasks: Optional[tuple[str, ...]] = None
+    quorum: Any = None
+    controls: bool = True
 
 
 Getter = Callable[[Option], Optional[str]]
@@ -83,7 +91,15 @@ def resolve(get: Getter, rootdir: Path) -> InterpConfig:
         raise ConfigError(f"store {store_dir} exists and is not a folder")
     tasks_text = get(TASKS)
     tasks = check_names(parse_list(tasks_text, "tasks"), TASK_REGISTRY) if tasks_text else None
-    return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"), tasks)
+    from .verdicts import Quorum, parse_quorum
+
+    quorum_text = get(QUORUM)
+    quorum = parse_quorum(quorum_text) if quorum_text else Quorum()
+    if quorum.count is not None and quorum.count > grid.seeds:
+        raise ConfigError(f"quorum {quorum.count} is more than the {grid.seeds} seed(s) run")
+    no_controls = (get(NO_CONTROLS) or "").strip().lower() in ("1", "true", "yes", "on")
+    return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"), tasks, quorum,
+                        controls=not no_controls)
 
 
 def _replace(grid: "GridSpec", **kw: object) -> GridSpec:

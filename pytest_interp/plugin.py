@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-from .options import ALL_OPTIONS, Option
+from .options import ALL_OPTIONS, NO_CONTROLS, Option
 
 if TYPE_CHECKING:
     from .grid import Cell
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 SESSION_KEY = pytest.StashKey["InterpSession"]()
 CELL_KEY = pytest.StashKey["Cell"]()
 MEASURE_KEY = pytest.StashKey[list]()
+CONTROL_KEY = pytest.StashKey[dict]()
 SUBJECT_KEY = pytest.StashKey[dict]()
 PENDING_KEY = pytest.StashKey[dict]()
 
@@ -31,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for opt in ALL_OPTIONS:
         group.addoption(opt.flag, action="store", default=None, metavar=opt.metavar, help=opt.help)
         parser.addini(opt.ini, help=opt.help, default=None)
+    group.addoption(NO_CONTROLS.flag, action="store_const", const="true", default=None, help=NO_CONTROLS.help)
+    parser.addini(NO_CONTROLS.ini, help=NO_CONTROLS.help, default=None)
 
 
 def _getter(config: pytest.Config) -> Any:
@@ -53,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
     get = _getter(config)
-    if any(get(opt) is not None for opt in ALL_OPTIONS):
+    if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
         _session(config)  # validate now: bad input is a usage error before anything runs
 
 
@@ -253,11 +256,42 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
     with recording() as sink:
         try:
-            return (yield)
+            result = yield
         except NotApplicable as exc:
             pytest.skip(NA_PREFIX + str(exc))
         finally:
             item.stash[MEASURE_KEY] = [m.to_dict() for m in sink]
+    if _session(item.config).config.controls:
+        item.stash[CONTROL_KEY] = _run_on_control(item)
+    return result
+
+
+def _run_on_control(item: pytest.Item) -> dict[str, Any]:
+    """Run a claim that held once more on the cell's untrained control: if it holds there too, it is vacuous."""
+    from .errors import NotApplicable
+    from .measure import recording
+
+    funcargs = getattr(item, "funcargs", {})
+    trained = funcargs.get("model")
+    if trained is None:
+        return {"outcome": "n/a", "reason": "no model argument", "measurements": []}
+    funcargs["model"] = trained.control()
+    outcome, reason = "holds", None
+    with recording() as sink:
+        try:
+            item.runtest()
+        except AssertionError as exc:
+            outcome, reason = "breaks", (str(exc).strip().splitlines() or ["AssertionError"])[0][:500]
+        except NotApplicable as exc:
+            outcome, reason = "n/a", str(exc)
+        except pytest.skip.Exception as exc:
+            outcome, reason = "n/a", str(exc.msg)
+        except Exception as exc:  # the control's failure must not change the claim's own outcome
+            first = (str(exc).strip().splitlines() or [""])[0]
+            outcome, reason = "error", f"{type(exc).__name__}: {first}"[:500]
+        finally:
+            funcargs["model"] = trained
+    return {"outcome": outcome, "reason": reason, "measurements": [m.to_dict() for m in sink]}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -313,6 +347,7 @@ def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -
     return result_record(
         claim=item.nodeid.split("[")[0], variant=_variant(item), cell=cell, outcome=outcome, reason=reason,
         measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"),
+        control=item.stash.get(CONTROL_KEY, None) if outcome == "holds" else None,
         training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
         checkpoint_sha256=info.get("checkpoint_sha256"),
     )
@@ -361,7 +396,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr = terminalreporter
     enc = (getattr(sys.stdout, "encoding", None) or "").lower()
     tr.write_sep("=", "interp: transfer matrices")
-    for line in render(state.results, unicode="utf" in enc):
+    for line in render(state.results, unicode="utf" in enc, quorum=state.config.quorum):
         tr.write_line(line)
     st = state.stats()
     tr.write_line(f"interp: {st['cells_trained']} cells trained, {st['cells_loaded']} loaded "
@@ -379,5 +414,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from .report import results
 
-    doc = results.build(state.results, state.stats(), state.grid_description())
+    doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum)
     results.write(state.config.json_path, doc)

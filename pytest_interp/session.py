@@ -63,12 +63,14 @@ class InterpSession:
     def grid_description(self) -> dict[str, Any]:
         g = self.config.grid
         return {"families": list(g.families), "sizes": list(g.sizes), "optimizers": list(g.optimizers),
-                "seeds": g.seeds, "device": self.config.device}
+                "seeds": g.seeds, "device": self.config.device, "quorum": str(self.config.quorum),
+                "controls": self.config.controls}
 
 
 def result_record(
     *, claim: str, variant: str | None = None, cell: Cell, outcome: str, reason: str | None, measurements: list[dict[str, Any]],
     params: int | None, training: Mapping[str, Any] | None, claim_sha256: str, checkpoint_sha256: str | None,
+    control: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One (claim, cell, seed) entry of the results file; see docs/results-schema.md."""
     return {
@@ -84,6 +86,8 @@ def result_record(
         "outcome": outcome,
         "reason": reason,
         "measurements": measurements,
+        "control": dict(control) if control else None,
+        "vacuous": bool(control) and control.get("outcome") == "holds",
         "training": dict(training) if training else None,
         "provenance": {
             "claim_sha256": claim_sha256,

@@ -42,6 +42,14 @@ def test_matrix_has_one_symbol_per_seed() -> None:
                _r("mlp", "10k", "sgd", "holds", 0), _r("mlp", "10k", "sgd", "holds", 1)]
     lines = render(results, unicode=False)
     assert lines[0].startswith("c.py::t")
-    assert lines[2].split() == ["mlp", "sgd", "+x", "++"]
+    assert lines[2].split() == ["mlp", "sgd", "+x", "1/2", "++", "2/2"]
     assert "  size:      holds at 10k; mixed at 1k" in lines
     assert lines[-1].startswith("legend:")
+
+
+def test_vacuous_cells_have_their_own_symbol_and_line() -> None:
+    results = [{**_r("mlp", "1k", "sgd", "holds"), "vacuous": True, "control": {"outcome": "holds"}}]
+    lines = render(results, unicode=False)
+    assert lines[2].split() == ["mlp", "sgd", "o"]
+    assert "  vacuous:   also holds on the untrained control at mlp-1k-sgd" in lines
+    assert "1 vacuous" in lines[0]

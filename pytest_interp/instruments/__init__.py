@@ -7,7 +7,7 @@ from .attribution import (
     saliency, site_model,
 )
 from .heads import copying_score, prefix_matching, prefix_matching_score, repeated_tokens, transformer_ov
-from .lenses import TunedLens, family_readout, kl_to_final, logit_lens, tuned_lens
+from .lenses import TunedLens, family_readout, kl_to_final, logit_lens, subject_readout, tuned_lens
 from .patching import PatchKey, ablation_sweep, patch_units, patching_sweep
 from .probes import logistic_probe, ridge_probe
 from .similarity import cka_matrix, hsic, hsic_unbiased, layer_match_accuracy, linear_cka
@@ -25,7 +25,7 @@ __all__ = [
     "IGResult", "SiteModel", "saliency", "input_x_gradient", "integrated_gradients", "quadrature",
     "guided_backprop", "relu_modules", "site_model",
     # lenses
-    "TunedLens", "family_readout", "kl_to_final", "logit_lens", "tuned_lens",
+    "TunedLens", "family_readout", "subject_readout", "kl_to_final", "logit_lens", "tuned_lens",
     # representation similarity
     "linear_cka", "hsic", "hsic_unbiased", "cka_matrix", "layer_match_accuracy",
     # steering

@@ -118,7 +118,9 @@ def integrated_gradients(
     """(x - x') * sum_k w_k dF_t(x' + a_k (x - x'))/dx, with the completeness gap.
 
     All path points go through the model in one batch of steps * n rows unless
-    `steps_per_pass` bounds it (memory). The baseline x' defaults to zeros.
+    `steps_per_pass` bounds it (memory). The baseline x' defaults to zeros; for a
+    LayerNorm model's embedding prefer a reference input's embedding, since near zero
+    LayerNorm's gradient is ~1/sqrt(eps) and no quadrature closes the gap.
     """
     x = inputs.detach()
     b = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype, device=x.device).expand_as(x)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
+
+from ..families.transformer import Attention
 
 
 def repeated_tokens(vocab: int, length: int, batch: int, *, seed: int = 0) -> torch.Tensor:
@@ -78,7 +79,7 @@ def copying_score(w_e: torch.Tensor, w_v: torch.Tensor, w_o: torch.Tensor, w_u: 
     return float(lam.real.sum()) / total
 
 
-def transformer_ov(attn: nn.Module, head: int) -> tuple[torch.Tensor, torch.Tensor]:
+def transformer_ov(attn: Attention, head: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(W_V, W_O) of one head of our transformer family's Attention (fused qkv, out projection)."""
     d = attn.out.weight.shape[0]
     dh = d // attn.heads

@@ -8,40 +8,66 @@ averaged over examples (and positions, for per-position outputs).
 
 `readout` maps a hidden activation to logits the way the model's forward pass ends; it is
 what makes the lens architecture-independent. `family_readout` derives it for families
-that end in [final norm] -> [mean over positions] -> head (our transformer and MLP).
+that end in [final norm] -> [pool over positions] -> head, which is all of ours;
+`subject_readout` picks the pooling by family name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import NotApplicable
 from ._common import measuring
 
 Readout = Callable[[torch.Tensor], torch.Tensor]
 
+POOLS = ("mean", "last", "flatten", "none")
 
-def family_readout(module: nn.Module, *, norm: str | None = "ln_f", head: str = "head", pool_positions: bool = True) -> Readout:
-    """hidden -> logits: module.<norm> if it exists, mean over axis 1 for (batch, positions, d), module.<head>.
+#: How each of our families turns its last hidden state into one vector per input.
+FAMILY_POOL = {"transformer": "mean", "attn-only": "mean", "mlp": "none", "lstm": "last", "gru": "last",
+               "ssm": "last", "cnn": "flatten"}
 
-    Only right for models whose forward ends exactly so (pooled classifiers); a model with
-    per-position outputs needs pool_positions=False, any other ending a readout of its own.
+
+def family_readout(module: nn.Module, *, norm: str | None = "ln_f", head: str = "head", pool: str = "mean") -> Readout:
+    """hidden -> logits the way our families end: module.<norm> if present, pooling, module.<head>.
+
+    pool: how a (batch, positions, d) state becomes one per input: "mean" (transformer,
+    attn-only), "last" (lstm, gru, ssm: the last step), "flatten" (cnn) or "none"; it is
+    skipped for 2-D states (mlp) and for models with per-position outputs
+    (`module.per_position`). Any other ending needs a readout of its own.
     """
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
     final_norm = getattr(module, norm, None) if norm else None
     head_mod = module.get_submodule(head)
+    if getattr(module, "per_position", False):
+        pool = "none"
 
     def readout(h: torch.Tensor) -> torch.Tensor:
         if final_norm is not None:
             h = final_norm(h)
-        if pool_positions and h.ndim == 3:
+        if h.ndim == 3 and pool == "mean":
             h = h.mean(1)
+        elif h.ndim == 3 and pool == "last":
+            h = h[:, -1]
+        elif h.ndim > 2 and pool == "flatten":
+            h = h.flatten(1)
         return head_mod(h)
 
     return readout
+
+
+def subject_readout(subject: Any) -> Readout:
+    """`family_readout` with the pooling of the subject's family; NotApplicable for other families."""
+    pool = FAMILY_POOL.get(subject.family)
+    if pool is None:
+        raise NotApplicable(f"no known readout for family {subject.family!r}: pass a readout callable")
+    return family_readout(subject.module, pool=pool)
 
 
 def kl_to_final(final_logits: torch.Tensor, lens_logits: torch.Tensor) -> torch.Tensor:
@@ -97,8 +123,9 @@ def tuned_lens(
 
     Full-batch L-BFGS on mean KL + l2 * ||A||^2 (a pull toward the logit lens): deterministic,
     no randomness but the split, and it stops where the gradient vanishes instead of
-    wandering around the optimum as Adam's normalized steps do. `module`: the model the
-    readout belongs to, measured in eval mode with frozen parameters while translators train.
+    wandering around the optimum as Adam's normalized steps do. steps: L-BFGS iterations
+    per depth. `module`: the model the readout belongs to, measured in eval mode with frozen
+    parameters while translators train; the model's `.grad` is never written either way.
     """
     n = final_logits.shape[0]
     tr, te = _split(n, test_fraction, seed)
@@ -111,11 +138,14 @@ def tuned_lens(
             opt = torch.optim.LBFGS(lens.parameters(), lr=1.0, max_iter=steps, history_size=20,
                                     line_search_fn="strong_wolfe")
 
-            def closure(lens: Translator = lens, h: torch.Tensor = h, opt: torch.optim.LBFGS = opt) -> torch.Tensor:
-                opt.zero_grad()
-                loss = kl_to_final(target[tr], readout(lens(h[tr]))).mean() + l2 * lens.linear.weight.pow(2).sum()
-                loss.backward()
-                return loss
+            def closure(lens: Translator = lens, h: torch.Tensor = h) -> torch.Tensor:
+                params = list(lens.parameters())
+                with torch.enable_grad():
+                    loss = kl_to_final(target[tr], readout(lens(h[tr]))).mean() + l2 * lens.linear.weight.pow(2).sum()
+                    grads = torch.autograd.grad(loss, params)  # never into the model's own .grad
+                for p, g in zip(params, grads):
+                    p.grad = g
+                return loss.detach()
 
             opt.step(closure)
             with torch.no_grad():

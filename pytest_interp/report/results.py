@@ -25,12 +25,18 @@ def sort_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
     return (r["claim"], r.get("variant") or "", r["family"], size, r["optimizer"], r["task"], r["seed"])
 
 
-def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any]) -> dict[str, Any]:
+def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any],
+          quorum: Any = None) -> dict[str, Any]:
+    from ..verdicts import Quorum, aggregate
+
+    rows = sorted((dict(r) for r in results), key=sort_key)
+    verdicts = sorted(aggregate(rows, quorum or Quorum()), key=lambda v: sort_key({**v, "seed": 0}))
     return {
         "schema_version": SCHEMA_VERSION,
         "grid": dict(grid),
         "stats": dict(sorted(stats.items())),
-        "results": sorted((dict(r) for r in results), key=sort_key),
+        "results": rows,
+        "verdicts": verdicts,
     }
 
 

@@ -7,9 +7,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..grid import parse_size
 from ..outcomes import BREAKS, ERROR, HOLDS, NA, UNTRAINED
+from ..verdicts import verdict_kind
 
-UNICODE = {HOLDS: "✓", BREAKS: "✗", NA: "·", UNTRAINED: "?", ERROR: "E"}
-ASCII = {HOLDS: "+", BREAKS: "x", NA: ".", UNTRAINED: "?", ERROR: "E"}
+VACUOUS = "vacuous"
+UNICODE = {HOLDS: "✓", VACUOUS: "○", BREAKS: "✗", NA: "·", UNTRAINED: "?", ERROR: "E"}
+ASCII = {HOLDS: "+", VACUOUS: "o", BREAKS: "x", NA: ".", UNTRAINED: "?", ERROR: "E"}
 
 Result = Mapping[str, Any]
 
@@ -20,7 +22,8 @@ def symbols(unicode: bool) -> dict[str, str]:
 
 def legend(unicode: bool) -> str:
     sym = symbols(unicode)
-    return "legend: " + "  ".join(f"{sym[o]} {o}" for o in (HOLDS, BREAKS, NA, UNTRAINED, ERROR))
+    return "legend: " + "  ".join(f"{sym[o]} {o}" for o in (HOLDS, VACUOUS, BREAKS, NA, UNTRAINED, ERROR)) + \
+        "  (vacuous: holds on the untrained control too)"
 
 
 def _size_order(size: str) -> int:
@@ -32,7 +35,7 @@ def _size_order(size: str) -> int:
 
 def verdict_of(outcomes: Sequence[str]) -> str:
     """Aggregate outcomes along an axis value: decided ones (holds/breaks) win over the rest."""
-    decided = [o for o in outcomes if o in (HOLDS, BREAKS)]
+    decided = [o for o in outcomes if o in (HOLDS, BREAKS, "mixed")]
     if decided:
         if all(o == HOLDS for o in decided):
             return HOLDS
@@ -71,49 +74,78 @@ def _rest(values: Sequence[str], verdicts: Mapping[str, str]) -> str:
     return ("; " + "; ".join(others)) if others else ""
 
 
-def render_claim(claim: str, results: Sequence[Result], unicode: bool = True) -> list[str]:
+def _cell_text(per_seed: Mapping[int, Mapping[str, Any]], seeds: Sequence[int], verdict: Mapping[str, Any] | None,
+               sym: Mapping[str, str]) -> str:
+    marks = []
+    for seed in seeds:
+        r = per_seed.get(seed)
+        if r is None:
+            marks.append(" ")
+        elif r["outcome"] == HOLDS and r.get("vacuous"):
+            marks.append(sym[VACUOUS])
+        else:
+            marks.append(sym.get(r["outcome"], "?"))
+    text = "".join(marks)
+    if len(seeds) > 1 and verdict is not None and verdict["seeds_holding"] + _decided_breaks(per_seed) > 0:
+        text += f" {verdict['seeds_holding']}/{verdict['seeds_run']}"
+    return text
+
+
+def _decided_breaks(per_seed: Mapping[int, Mapping[str, Any]]) -> int:
+    return sum(r["outcome"] == BREAKS for r in per_seed.values())
+
+
+def render_claim(claim: str, results: Sequence[Result], verdicts: Sequence[Result], unicode: bool = True,
+                 quorum: str = "1") -> list[str]:
     sym = symbols(unicode)
     tasks = sorted({r["task"] for r in results})
     families = sorted({r["family"] for r in results})
     sizes = sorted({r["size"] for r in results}, key=_size_order)
     optimizers = sorted({r["optimizer"] for r in results})
     seeds = sorted({r["seed"] for r in results})
-    by_cell: dict[tuple[str, str, str, str], dict[int, str]] = defaultdict(dict)
+    by_cell: dict[tuple[str, str, str, str], dict[int, Result]] = defaultdict(dict)
     for r in results:
-        by_cell[(r["task"], r["family"], r["optimizer"], r["size"])][r["seed"]] = r["outcome"]
-    counts = defaultdict(int)
-    for r in results:
-        counts[r["outcome"]] += 1
-    summary = ", ".join(f"{counts[o]} {o}" for o in (HOLDS, BREAKS, UNTRAINED, NA, ERROR) if counts[o])
+        by_cell[(r["task"], r["family"], r["optimizer"], r["size"])][r["seed"]] = r
+    verdict_at = {(v["task"], v["family"], v["optimizer"], v["size"]): v for v in verdicts}
+    counts: dict[str, int] = defaultdict(int)
+    for v in verdicts:
+        counts["vacuous" if v["vacuous"] else verdict_kind(v["verdict"])] += 1
+    order = (HOLDS, "vacuous", BREAKS, "mixed", UNTRAINED, NA, ERROR)
+    summary = ", ".join(f"{counts[o]} {o}" for o in order if counts[o])
     lines = [f"{claim}  [task {', '.join(tasks)}]  {summary}"]
+    texts = {key: _cell_text(per_seed, seeds, verdict_at.get(key), sym) for key, per_seed in by_cell.items()}
     fw = max(len(f) for f in families)
     ow = max(len(o) for o in optimizers)
-    cw = {s: max(len(s), len(seeds)) for s in sizes}
+    cw = {s: max([len(s)] + [len(t) for (_, _, _, size), t in texts.items() if size == s]) for s in sizes}
     lines.append("  " + " " * (fw + ow + 4) + "  ".join(s.rjust(cw[s]) for s in sizes))
     for task in tasks:
         for fam in families:
             for opt in optimizers:
-                cells = []
-                for s in sizes:
-                    per_seed = by_cell.get((task, fam, opt, s), {})
-                    cells.append("".join(sym.get(per_seed.get(seed, ""), " ") for seed in seeds).rjust(cw[s]))
+                cells = [texts.get((task, fam, opt, s), "").rjust(cw[s]) for s in sizes]
                 lines.append(f"  {fam.ljust(fw)}  {opt.ljust(ow)}  " + "  ".join(cells))
     for axis, values in (("family", families), ("size", sizes), ("optimizer", optimizers)):
-        if len(values) < 1:
-            continue
-        verdicts = {v: verdict_of([r["outcome"] for r in results if r[axis] == v]) for v in values}
-        lines.append(f"  {axis + ':':<10} {axis_line(values, verdicts, axis)}")
+        per_value = {v: verdict_of([verdict_kind(x["verdict"]) for x in verdicts if x[axis] == v]) for v in values}
+        lines.append(f"  {axis + ':':<10} {axis_line(values, per_value, axis)}")
+    vacuous = [f"{v['family']}-{v['size']}-{v['optimizer']}" for v in verdicts if v["vacuous"]]
+    if vacuous:
+        lines.append(f"  vacuous:   also holds on the untrained control at {', '.join(vacuous)}")
+    if len(seeds) > 1:
+        lines.append(f"  verdicts over {len(seeds)} seeds, quorum {quorum}; k/n = seeds holding")
     return lines
 
 
-def render(results: Iterable[Result], unicode: bool = True) -> list[str]:
+def render(results: Iterable[Result], unicode: bool = True, quorum: Any = None) -> list[str]:
+    from ..verdicts import Quorum, aggregate
+
+    q = quorum if quorum is not None else Quorum()
     by_claim: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         label = r["claim"] + (f"[{r['variant']}]" if r.get("variant") else "")
         by_claim[label].append(r)
     lines: list[str] = []
     for claim in sorted(by_claim):
-        lines.extend(render_claim(claim, by_claim[claim], unicode))
+        verdicts = aggregate(by_claim[claim], q)
+        lines.extend(render_claim(claim, by_claim[claim], verdicts, unicode, str(q)))
         lines.append("")
     if by_claim:
         lines.append(legend(unicode))

@@ -7,17 +7,9 @@ from typing import Iterator
 import pytest
 import torch
 
-from pytest_interp.grid import Cell
 from pytest_interp.subject import Subject
-from pytest_interp.train import initialize, make_plan
 
-
-def make_subject(family: str, size: str, seed: int = 0) -> Subject:
-    """A seeded untrained model wrapped as a Subject on the sparse-parity task."""
-    cell = Cell(family, size, "adam", "sparse-parity", seed)
-    plan = make_plan(cell)
-    return Subject(initialize(plan), cell, plan.task, params=plan.params, metrics={},
-                   checkpoint_sha256=None, trained=False)
+from .helpers import make_subject
 
 
 @pytest.fixture(scope="package")
@@ -38,3 +30,9 @@ def _one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="package")
+def attn_only() -> Subject:
+    """Attention-only, 2 blocks, per-position logits over a 64-token vocabulary (repeated tokens)."""
+    return make_subject("attn-only", "10k", task="repeated-tokens")

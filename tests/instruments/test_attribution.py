@@ -15,6 +15,8 @@ from pytest_interp.instruments import (
 )
 from pytest_interp.instruments.attribution import METHODS
 
+from .helpers import make_subject
+
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
@@ -104,6 +106,16 @@ def test_saliency_and_input_x_gradient_of_a_linear_model() -> None:
     torch.testing.assert_close(saliency(lin, x, per_example, absolute=False), lin.weight.detach()[per_example])
 
 
+def test_ig_of_a_linear_model_with_a_target_per_example() -> None:
+    lin = nn.Linear(5, 3).double()
+    x = torch.randn(6, 5, generator=_gen(13), dtype=torch.float64)
+    b = torch.randn(6, 5, generator=_gen(14), dtype=torch.float64)
+    targets = torch.tensor([2, 0, 1, 1, 0, 2])
+    result = integrated_gradients(lin, x, targets, baseline=b, steps=3, method="riemann_left")
+    torch.testing.assert_close(result.attributions, (x - b) * lin.weight.detach()[targets])
+    assert result.gap.abs().max() < 1e-12
+
+
 def test_a_model_with_several_outputs_needs_a_target() -> None:
     with pytest.raises(ValueError, match="target"):
         saliency(nn.Linear(3, 2), torch.randn(2, 3))
@@ -175,6 +187,20 @@ def test_recurrent_models_are_measured_in_eval_mode_and_never_trained() -> None:
     assert all(p.requires_grad for p in net.parameters())  # frozen only while measuring
 
 
+@pytest.mark.parametrize("family", ["lstm", "gru"])
+def test_recurrent_families_are_attributed_on_their_embedding(family: str) -> None:
+    subject = make_subject(family, "1k")
+    x = subject.data.x[:16]
+    model, act = site_model(subject, x)
+    baseline = subject.activations("embed", inputs=1 - x)
+    result = integrated_gradients(model, act, 1, baseline=baseline, steps=16)
+    assert result.gap.abs().max() < 1e-5 and result.attributions.abs().sum() > 0
+    assert saliency(model, act, 1).abs().sum() > 0
+    with pytest.raises(NotApplicable):  # tanh and sigmoid gates: nothing for guided backprop to hook
+        guided_backprop(model, act, 1)
+    assert not subject.module.training
+
+
 def test_model_state_is_restored_and_dropout_is_off_while_measuring() -> None:
     torch.manual_seed(1)
     net = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2)).train()
@@ -232,9 +258,10 @@ def test_integrated_gradients_equal_captum(captum_attr: Any, method: str) -> Non
     net = deep_relu_net()
     x = torch.randn(8, 6, generator=_gen(9))
     b = torch.randn(8, 6, generator=_gen(10))
+    targets = torch.arange(8) % 3
     theirs, delta = captum_attr.IntegratedGradients(net).attribute(
-        x, baselines=b, target=2, n_steps=20, method=method, return_convergence_delta=True)
-    ours = integrated_gradients(net, x, 2, baseline=b, steps=20, method=method)
+        x, baselines=b, target=targets, n_steps=20, method=method, return_convergence_delta=True)
+    ours = integrated_gradients(net, x, targets, baseline=b, steps=20, method=method)
     _close(ours.attributions, theirs)
     _close(ours.gap, delta)
 

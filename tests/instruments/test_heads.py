@@ -59,6 +59,20 @@ def test_prefix_matching_of_every_head_of_a_transformer(transformer: Any) -> Non
     assert all(0.0 <= s <= 1.0 for s in scores.values())
 
 
+def test_head_scores_on_an_attention_only_model(attn_only: Any) -> None:
+    tokens = repeated_tokens(vocab=64, length=16, batch=8, seed=0)  # the task's length: 32
+    scores = prefix_matching(attn_only, tokens)
+    assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores.values())
+    net = attn_only.module
+    w_e, w_u = net.embed.table.weight.detach(), net.head.weight.detach().T  # (64, d), (d, 64): square
+    for layer, block in enumerate(net.blocks):
+        for head in range(block.attn.heads):
+            w_v, w_o = transformer_ov(block.attn, head)
+            lam = torch.linalg.eigvals((w_e @ w_v @ w_o @ w_u).double())
+            expected = float(lam.real.sum() / lam.abs().sum())
+            assert copying_score(w_e, w_v, w_o, w_u) == pytest.approx(expected, abs=1e-6), (layer, head)
+
+
 def _ov(vocab: int, d: int, dh: int, seed: int) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
     return tuple(torch.randn(*s, generator=g, dtype=torch.float64) for s in ((vocab, d), (d, dh), (dh, d), (d, vocab)))

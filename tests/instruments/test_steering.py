@@ -7,16 +7,9 @@ from typing import Any
 import pytest
 import torch
 
-from pytest_interp.subject import Subject
-
-from .conftest import make_subject
 from pytest_interp.instruments import flip_rate, mean_difference, random_direction, relative_norm, steering_effect
 
-
-def make_subject_like(subject: Subject) -> Subject:
-    """A fresh Subject around the same (edited) module: its forward-pass cache starts empty."""
-    return Subject(subject.module, subject.cell, subject.task, params=subject.params, metrics={},
-                   checkpoint_sha256=None, trained=False)
+from .helpers import make_subject, rewrap
 
 
 def test_mean_difference_recovers_a_planted_direction() -> None:
@@ -59,7 +52,7 @@ def test_flip_rate_toward_a_target_counts_only_inputs_not_already_there() -> Non
     out = subject.outputs()
     with torch.no_grad():  # centre the logit difference so that predictions are mixed
         subject.module.head.bias[1] -= float((out[:, 1] - out[:, 0]).median())
-    subject = make_subject_like(subject)
+    subject = rewrap(subject)
     out = subject.outputs()
     diff = out[:, 1] - out[:, 0]
     push = torch.tensor([0.0, -float(diff.quantile(0.25))])  # moves only part of class 0 over
