@@ -310,6 +310,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
         outcome, reason = _outcome(call, report)
         report.interp = _record(item, cell, outcome, reason)
+        report.interp["counterexample"] = _counterexample(call)
         item.stash.setdefault(SUBJECT_KEY, {})["interp_done"] = True
     if call.when == "call":
         counters = _session(item.config).zoo.stats.counters
@@ -318,6 +319,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}
             pending["forward_passes"] = counters.forward_passes
     return report
+
+
+def _counterexample(call: pytest.CallInfo[None]) -> str | None:
+    """Hypothesis' shrunk falsifying example, from the notes it adds to the exception."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    notes = [str(n) for n in getattr(exc, "__notes__", []) or []]
+    found = [n for n in notes if n.startswith("Falsifying example")]
+    return "\n".join(found)[:4000] if found else None
 
 
 def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str | None]:
