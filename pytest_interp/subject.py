@@ -62,6 +62,7 @@ class Subject:
         device: str = "cpu",
         counters: Counters | None = None,
         control_factory: Callable[[], "Subject"] | None = None,
+        null_factory: Callable[[str], "Subject"] | None = None,
     ) -> None:
         self.module = module.to(device).eval()
         self.cell = cell
@@ -76,6 +77,7 @@ class Subject:
         self._cache: dict[str, Run] = {}
         self._control_factory = control_factory
         self._control: Subject | None = None
+        self._null_factory = null_factory
 
     # metadata -------------------------------------------------------------
     family = property(lambda self: self.cell.family)
@@ -183,6 +185,19 @@ class Subject:
                 raise NotApplicable("this subject has no untrained control")
             self._control = self._control_factory()
         return self._control
+
+
+    def null_model(self, kind: str = "shuffled-labels") -> "Subject":
+        """A null to measure beside the claim: the same cell trained on shuffled labels.
+
+        Trained (or loaded) on first use like any cell; raises NotApplicable where the task
+        has no single label per input.
+        """
+        if kind != "shuffled-labels":
+            raise ValueError(f"unknown null model {kind!r}; available: 'shuffled-labels'")
+        if self._null_factory is None:
+            raise NotApplicable("this subject has no null models")
+        return self._null_factory(kind)
 
 
 def require(subject: Subject, roles: Iterable[str]) -> None:

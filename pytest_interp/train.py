@@ -124,7 +124,7 @@ def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Modul
             if progress:
                 progress({"step": step, "steps": steps, "loss": sum(losses[-every:]) / len(losses[-every:]),
                           "accuracy": acc, "elapsed": time.perf_counter() - start})
-            if hits >= 2:
+            if hits >= 2 and task.early_stop:
                 break
     if not diverged and any(not torch.isfinite(p).all() for p in model.parameters()):
         diverged = True

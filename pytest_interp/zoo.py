@@ -97,6 +97,7 @@ class Zoo:
             module, cell, plan.task, params=plan.params, metrics=metrics, checkpoint_sha256=sha,
             device=self.device, counters=self.stats.counters,
             control_factory=lambda: self._control(plan),
+            null_factory=lambda kind: self._null(cell),
         )
         self._subjects[cell] = subject
         return subject
@@ -116,6 +117,18 @@ class Zoo:
         self.stats.trained.add(cell.key)
         self._emit("trained", cell, {"metrics": metrics})
         return module, metrics, sha
+
+    def _null(self, cell: Cell) -> Subject:
+        """The shuffled-label twin of a cell: its own key, trained and stored like any cell."""
+        from dataclasses import replace
+
+        if dict(cell.task_options).get("shuffle_labels"):
+            raise NotApplicable("a shuffled-label model has no further null")
+        twin = replace(cell, task_options=tuple(sorted((*cell.task_options, ("shuffle_labels", True)))))
+        try:
+            return self.subject(twin)
+        except ValueError as exc:
+            raise NotApplicable(str(exc)) from None
 
     def _control(self, plan: Plan) -> Subject:
         return Subject(

@@ -130,3 +130,18 @@ def test_plan_key_changes_with_everything_that_determines_weights() -> None:
     }
     assert len(keys) == 8
     assert make_plan(Cell("mlp", "1k", "adam", "sparse-parity", 0)).key == base.key
+
+
+def test_shuffled_label_null_model(tmp_path: Path) -> None:
+    from pytest_interp.zoo import Zoo
+
+    zoo = Zoo(Store(tmp_path), budget={"steps": 200})
+    trained = zoo.subject(Cell("mlp", "1k", "adam", "sparse-parity", 0))
+    null = trained.null_model()
+    assert null.cell.key.endswith("[shuffle_labels=True]-s0") and null.params == trained.params
+    assert null.metrics["steps"] == 200  # a null trains its whole budget: no target to stop at
+    assert zoo.subject(null.cell) is null
+    with pytest.raises(NotApplicable):
+        null.null_model()
+    with pytest.raises(ValueError, match="unknown null"):
+        trained.null_model("rotation")

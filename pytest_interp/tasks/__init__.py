@@ -10,6 +10,7 @@ from .char_text import CharText
 from .digits import Digits
 from .modular_addition import ModularAddition
 from .repeated_tokens import RepeatedTokens
+from .shuffled import ShuffledLabels
 from .sparse_parity import SparseParity
 from .superposition import Superposition
 
@@ -25,8 +26,13 @@ DEFAULT_TASK = SparseParity.name
 
 
 def make_task(name: str, **config: Any) -> Task:
-    """Build a task by name; raises UnknownName or ValueError with a one-line message."""
-    return TASKS.get(name)(**config)
+    """Build a task by name; raises UnknownName or ValueError with a one-line message.
+
+    `shuffle_labels=True` gives the shuffled-label null of the task (tasks/shuffled.py).
+    """
+    shuffle = config.pop("shuffle_labels", False)
+    task = TASKS.get(name)(**config)
+    return ShuffledLabels(task) if shuffle else task
 
 
 __all__ = ["TASKS", "DEFAULT_TASK", "Batch", "InputSpec", "Task", "make_task"]

@@ -54,6 +54,8 @@ class Task(ABC):
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
     accuracy_target: ClassVar[float] = 0.95
+    #: stop once the target is met twice in a row; a null (shuffled labels) trains its whole budget
+    early_stop: ClassVar[bool] = True
     #: training budget in steps and batch size; budgets in steps keep results machine-independent.
     budget: ClassVar[dict[str, int]] = {"steps": 2000, "batch_size": 64, "eval_every": 50}
 

@@ -122,3 +122,17 @@ def test_char_text_latents() -> None:
 def test_bad_configs_are_value_errors(name: str, bad: dict) -> None:
     with pytest.raises(ValueError):
         make_task(name, **bad)
+
+
+def test_shuffled_labels_are_a_fixed_function_of_the_input() -> None:
+    task = make_task("sparse-parity", shuffle_labels=True)
+    a, b = task.test_set(), task.test_set()
+    assert torch.equal(a.y, b.y)
+    assert 0.3 < float((a.y == make_task("sparse-parity").test_set().y).float().mean()) < 0.7
+    train = task.train_batch(_gen(), 512)
+    lookup = {tuple(x.tolist()): int(y) for x, y in zip(train.x, train.y)}
+    again = task.train_batch(_gen(5), 512)
+    assert all(lookup.get(tuple(x.tolist()), int(y)) == int(y) for x, y in zip(again.x, again.y))
+    assert task.describe()["shuffle_labels"] is True
+    with pytest.raises(ValueError, match="no single label"):
+        make_task("repeated-tokens", shuffle_labels=True)
