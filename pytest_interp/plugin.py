@@ -60,6 +60,16 @@ def pytest_configure(config: pytest.Config) -> None:
         _session(config)  # validate now: bad input is a usage error before anything runs
 
 
+def interp_session(config: pytest.Config) -> "InterpSession | None":
+    """The run's collected results, for sibling plugins (reports); None when no claim ran."""
+    return config.stash.get(SESSION_KEY, None)
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """True in the process that writes files (not an xdist worker)."""
+    return not _is_worker(config)
+
+
 def _session(config: pytest.Config) -> "InterpSession":
     """The run's state, created on first need (validating options into a one-line usage error)."""
     if SESSION_KEY not in config.stash:
