@@ -13,6 +13,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    # extending: families, learning algorithms, tasks, instruments (docs/extending.md)
+    "Registrar": "extend", "ModuleFamily": "extend", "site_rules": "extend", "instrument": "extend",
+    "Family": "families", "Algorithm": "algorithms", "Stepper": "algorithms",
+    "TorchOptimizerStepper": "algorithms", "Task": "tasks", "InputSpec": "tasks", "Batch": "tasks",
+    # claims
     "claim": "claimspec", "ClaimSpec": "claimspec",
     "check": "measure", "Measurement": "measure",
     "Subject": "subject",

@@ -76,6 +76,8 @@ class GridSpec:
     seeds: int = 1
     hparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     budget: Mapping[str, int] = field(default_factory=dict)
+    #: families declared by the zoo file itself ([[family]] tables), registered for the run
+    declared: tuple[Any, ...] = ()
 
     def cells(self, task: str = DEFAULT_TASK, task_options: Mapping[str, Any] | None = None) -> list[Cell]:
         opts = tuple(sorted((task_options or {}).items()))
@@ -90,7 +92,9 @@ class GridSpec:
 
 PRESETS: dict[str, GridSpec] = {
     # Small enough that the README's main command finishes in a few minutes on 2 cores.
-    "default": GridSpec(("mlp", "transformer"), ("1k", "10k"), ("sgd", "adam"), seeds=1),
+    # Four families spanning feed-forward, convolutional, recurrent and attention models;
+    # trains in about a minute of CPU (ssm and gru leave cells untrained under sgd).
+    "default": GridSpec(("mlp", "cnn", "lstm", "transformer"), ("1k", "10k"), ("sgd", "adam"), seeds=1),
     "tiny": GridSpec(("mlp",), ("1k",), ("adam",), seeds=1),
 }
 
@@ -173,7 +177,7 @@ def load_zoo(path: Path) -> GridSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"zoo file {path} is not valid TOML: {exc}") from None
-    extra = set(data) - {"grid", "hparams", "budget"}
+    extra = set(data) - {"grid", "hparams", "budget", "family"}
     if extra:
         raise ConfigError(f"zoo file {path}: unknown table(s) {', '.join(sorted(extra))}")
     grid = data.get("grid")
@@ -193,15 +197,68 @@ def load_zoo(path: Path) -> GridSpec:
         return ",".join(v)
 
     fam, siz, opt = as_list("families"), as_list("sizes"), as_list("optimizers")
+    declared = _load_families(data.get("family", []), path)
+    known = _Known(FAMILIES, [f.name for f in declared])
     spec = GridSpec(
-        families=check_names(parse_list(fam, "families"), FAMILIES) if fam is not None else base.families,
+        families=check_names(parse_list(fam, "families"), known) if fam is not None else base.families,
         sizes=parse_sizes(siz) if siz is not None else base.sizes,
         optimizers=check_names(parse_list(opt, "optimizers"), ALGORITHMS) if opt is not None else base.optimizers,
         seeds=parse_seeds(grid["seeds"]) if "seeds" in grid else base.seeds,
         hparams=_load_hparams(data.get("hparams", {}), path),
         budget=_load_budget(data.get("budget", {}), path),
+        declared=tuple(declared),
     )
     return spec
+
+
+class _Known:
+    """A registry's names plus names declared in the zoo file, for validation."""
+
+    def __init__(self, registry: Any, extra: list[str]) -> None:
+        self.kind = registry.kind
+        self._names = set(registry.names()) | set(extra)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def names(self) -> list[str]:
+        return sorted(self._names)
+
+
+_FAMILY_KEYS = {"name", "build", "sites", "modalities", "outputs", "widths"}
+
+
+def _load_families(entries: Any, path: Path) -> list[Any]:
+    """[[family]] tables: a builder in a .py file next to the zoo file, and its site mapping."""
+    from .extend import ModuleFamily, load_module_file
+
+    if not isinstance(entries, list):
+        raise ConfigError(f"zoo file {path}: use [[family]] tables to declare families")
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ConfigError(f"zoo file {path}: each [[family]] must be a table")
+        extra = set(entry) - _FAMILY_KEYS
+        missing = {"name", "build", "sites"} - set(entry)
+        if extra or missing:
+            problem = f"unknown key(s) {', '.join(sorted(extra))}" if extra else f"missing {', '.join(sorted(missing))}"
+            raise ConfigError(f"zoo file {path}: [[family]] {entry.get('name', '?')!r}: {problem}")
+        name, build = entry["name"], entry["build"]
+        if not isinstance(build, str) or build.count(":") != 1:
+            raise ConfigError(f"zoo file {path}: family {name!r}: build must be 'file.py:function'")
+        file_part, func = build.split(":")
+        module = load_module_file(Path(file_part), path.parent)
+        fn = getattr(module, func, None)
+        if not callable(fn):
+            raise ConfigError(f"zoo file {path}: family {name!r}: {file_part} has no function {func!r}")
+        if not isinstance(entry["sites"], dict):
+            raise ConfigError(f"zoo file {path}: family {name!r}: sites must be a table")
+        kwargs = {k: entry[k] for k in ("modalities", "outputs", "widths") if k in entry}
+        try:
+            out.append(ModuleFamily(str(name), fn, entry["sites"], **kwargs))
+        except ConfigError as exc:
+            raise ConfigError(f"zoo file {path}: family {name!r}: {exc}") from None
+    return out
 
 
 def _load_hparams(table: Any, path: Path) -> dict[str, dict[str, Any]]:

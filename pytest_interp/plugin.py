@@ -23,8 +23,15 @@ SESSION_KEY = pytest.StashKey["InterpSession"]()
 CELL_KEY = pytest.StashKey["Cell"]()
 MEASURE_KEY = pytest.StashKey[list]()
 CONTROL_KEY = pytest.StashKey[dict]()
+REGISTRARS_KEY = pytest.StashKey[list]()
 SUBJECT_KEY = pytest.StashKey[dict]()
 PENDING_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
         _session(config)  # validate now: bad input is a usage error before anything runs
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove what conftest hooks and zoo files registered: the registries outlive one run."""
+    for registrar in reversed(config.stash.get(REGISTRARS_KEY, [])):
+        registrar.undo()
+
+
 def interp_session(config: pytest.Config) -> "InterpSession | None":
     """The run's collected results, for sibling plugins (reports); None when no claim ran."""
     return config.stash.get(SESSION_KEY, None)
@@ -74,11 +87,21 @@ def _session(config: pytest.Config) -> "InterpSession":
     """The run's state, created on first need (validating options into a one-line usage error)."""
     if SESSION_KEY not in config.stash:
         from .errors import ConfigError
+        from .extend import Registrar, load_entry_points
         from .options import resolve
         from .session import InterpSession
 
+        conftest = Registrar("conftest.py")
+        config.stash[REGISTRARS_KEY] = [conftest]
         try:
+            load_entry_points()
+            config.hook.pytest_interp_register(registrar=conftest)
             cfg = resolve(_getter(config), Path(str(config.rootpath)))
+            if cfg.grid.declared:
+                zoo = Registrar("the zoo file")
+                config.stash[REGISTRARS_KEY].append(zoo)
+                for family in cfg.grid.declared:
+                    zoo.family(family)
         except ConfigError as exc:
             raise pytest.UsageError(f"pytest-interp: {exc}") from None
         config.stash[SESSION_KEY] = InterpSession(cfg, listener=_Progress(config))

@@ -29,12 +29,15 @@ class SiteRule:
     """Where a role lives in a module tree.
 
     path: dotted module path, `{i}` for the block index; repeat: the ModuleList whose
-    length is the number of depths; element: index into a tuple output, if any.
+    length is the number of depths; element: index into a tuple output, if any;
+    time_first: the output is (time, batch, ...), read per time step as (batch, time, ...).
     """
 
     path: str
     repeat: str | None = None
     element: int | None = None
+    #: the module returns (time, batch, ...) (nn.LSTM without batch_first): read it batch-first
+    time_first: bool = False
 
 
 @dataclass(frozen=True, order=True)
@@ -113,6 +116,9 @@ class SiteMap:
         path = rule.path.format(i=site.layer) if site.layer is not None else rule.path
         return _get(self.module, path), rule.element
 
+    def rule(self, site: Site) -> SiteRule:
+        return self._rule(site.role)
+
     def _rule(self, role: str) -> SiteRule:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
@@ -122,16 +128,18 @@ class SiteMap:
             raise NotApplicable(f"this model has no {role} site") from None
 
 
-def pick(output: object, element: int | None) -> torch.Tensor:
-    """Read the activation out of a module output (a tensor or a tuple)."""
-    if element is None:
-        assert isinstance(output, torch.Tensor)
-        return output
-    return output[element]  # type: ignore[index]
+def pick(output: object, element: int | None, time_first: bool = False) -> torch.Tensor:
+    """Read the activation out of a module output (a tensor or a tuple), batch first."""
+    value = output if element is None else output[element]  # type: ignore[index]
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"site output element {element} is a {type(value).__name__}, not a tensor")
+    return value.transpose(0, 1) if time_first else value
 
 
-def put(output: object, element: int | None, value: torch.Tensor) -> object:
+def put(output: object, element: int | None, value: torch.Tensor, time_first: bool = False) -> object:
     """Write an activation back into a module output of the same form."""
+    if time_first:
+        value = value.transpose(0, 1)
     if element is None:
         return value
     items = list(output)  # type: ignore[call-overload]

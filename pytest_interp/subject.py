@@ -63,6 +63,7 @@ class Subject:
         counters: Counters | None = None,
         control_factory: Callable[[], "Subject"] | None = None,
         null_factory: Callable[[str], "Subject"] | None = None,
+        site_rules: Mapping[str, Any] | None = None,
     ) -> None:
         self.module = module.to(device).eval()
         self.cell = cell
@@ -73,7 +74,7 @@ class Subject:
         self.trained = trained
         self.device = device
         self.counters = counters or Counters()
-        self._sites = SiteMap(self.module, FAMILIES.get(cell.family).sites)
+        self._sites = SiteMap(self.module, site_rules if site_rules is not None else FAMILIES.get(cell.family).sites)
         self._cache: dict[str, Run] = {}
         self._control_factory = control_factory
         self._control: Subject | None = None
@@ -110,6 +111,10 @@ class Subject:
         """`site("hidden", depth="middle")`; raises NotApplicable if the role is missing."""
         return self._sites.site(role, depth)
 
+    def module_of(self, site: Site) -> tuple[nn.Module, int | None]:
+        """The module whose output holds the site's activation, and the tuple element to read."""
+        return self._sites.target(site)
+
     def sites(self, role: str | None = None) -> list[Site]:
         return [s for s in self._sites.all_sites() if role is None or s.role == role]
 
@@ -123,7 +128,8 @@ class Subject:
             handles = []
             for site in self._sites.all_sites():
                 mod, element = self._sites.target(site)
-                handles.append(mod.register_forward_hook(self._capture(acts, site, element)))
+                tf = self._sites.rule(site).time_first
+                handles.append(mod.register_forward_hook(self._capture(acts, site, element, tf)))
             try:
                 with torch.no_grad():
                     out = self.module(x.to(self.device))
@@ -135,9 +141,10 @@ class Subject:
         return self._cache[key]
 
     @staticmethod
-    def _capture(store: dict[Site, torch.Tensor], site: Site, element: int | None) -> Callable[..., None]:
+    def _capture(store: dict[Site, torch.Tensor], site: Site, element: int | None,
+                 time_first: bool) -> Callable[..., None]:
         def hook(_mod: nn.Module, _inp: Any, out: Any) -> None:
-            store[site] = pick(out, element).detach()
+            store[site] = pick(out, element, time_first).detach()
 
         return hook
 
@@ -157,8 +164,9 @@ class Subject:
         handles = []
         for site, edit in edits.items():
             mod, element = self._sites.target(site)
+            tf = self._sites.rule(site).time_first
             ref = clean.activations[site].mean(0, keepdim=True) if clean is not None else None
-            handles.append(mod.register_forward_hook(self._editor(site, edit, element, ref)))
+            handles.append(mod.register_forward_hook(self._editor(site, edit, element, ref, tf)))
         try:
             with torch.no_grad():
                 out = self.module(x.to(self.device))
@@ -169,9 +177,11 @@ class Subject:
         return out.detach()
 
     @staticmethod
-    def _editor(site: Site, edit: Edit, element: int | None, ref: torch.Tensor | None) -> Callable[..., Any]:
+    def _editor(site: Site, edit: Edit, element: int | None, ref: torch.Tensor | None,
+                time_first: bool) -> Callable[..., Any]:
         def hook(_mod: nn.Module, _inp: Any, out: Any) -> Any:
-            return put(out, element, edit.apply(pick(out, element), site.role, ref))
+            act = pick(out, element, time_first)
+            return put(out, element, edit.apply(act, site.role, ref), time_first)
 
         return hook
 
