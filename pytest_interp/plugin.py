@@ -34,6 +34,21 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With `-n N` and no `--dist`, send all claims of one cell to one worker (each model loads once)."""
+    explicit = any(a == "-d" or a.startswith("--dist") for a in config.invocation_params.args)
+    if getattr(config.option, "numprocesses", None) and not explicit and \
+            getattr(config.option, "dist", None) in ("no", "load"):
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell xdist workers the distribution mode: they parse their own args, which lack our choice."""
+    node.workerinput["interp_dist"] = getattr(node.config.option, "dist", None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("interp", "pytest-interp: interpretability claims across a grid of models")
     for opt in ALL_OPTIONS:
@@ -62,6 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
+    if _is_worker(config) and config.workerinput.get("interp_dist") == "loadgroup":  # type: ignore[attr-defined]
+        config.option.loadgroup = True  # xdist then suffixes node ids with the cell's group
     get = _getter(config)
     if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
         _session(config)  # validate now: bad input is a usage error before anything runs

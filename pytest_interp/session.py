@@ -56,6 +56,7 @@ class InterpSession:
         return {
             "cells_trained": len(self.trained),
             "cells_loaded": len(self.loaded - self.trained),
+            "training_runs": len(self.trained),
             "forward_passes": self.forward_passes,
             "results": len(self.results),
         }

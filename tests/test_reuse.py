@@ -1,0 +1,56 @@
+"""Activation reuse: one forward pass per (model, inputs) serves every claim; counts in `stats`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import read_results
+
+CLAIMS = '''
+import pytest_interp as interp
+
+@interp.claim(needs=["hidden"])
+def test_a(model):
+    interp.check("n", model.activations("hidden", 0).shape[0], ">", 0)
+
+@interp.claim(needs=["hidden"])
+def test_b(model):
+    interp.check("n", model.activations("hidden", -1).shape[0], ">", 0)
+
+@interp.claim(needs=["embed"])
+def test_c(model):
+    interp.check("n", model.activations("embed").shape[0] + model.outputs().shape[0], ">", 0)
+'''
+GRID = ["--interp-models=mlp", "--interp-sizes=1k,2k", "--interp-optimizers=adam"]
+
+
+def test_one_forward_pass_per_model_and_inputs(pytester: pytest.Pytester, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.makepyfile(test_claims=CLAIMS)
+    out = pytester.path / "r.json"
+    pytester.runpytest(*GRID, "--interp-no-controls", f"--interp-json={out}").assert_outcomes(passed=6)
+    stats = read_results(out)["stats"]
+    # 3 claims x 2 cells, all on the test set: one pass per cell
+    assert stats["forward_passes"] == 2
+    assert stats["training_runs"] == 2 and stats["cells_trained"] == 2
+    pytester.runpytest(*GRID, f"--interp-json={out}").assert_outcomes(passed=6)
+    stats = read_results(out)["stats"]
+    # with controls: one more pass per cell, on the untrained control; nothing trained
+    assert stats["forward_passes"] == 4 and stats["training_runs"] == 0 and stats["cells_loaded"] == 2
+
+
+def test_xdist_loads_each_model_on_one_worker(pytester: pytest.Pytester, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.makepyfile(test_claims=CLAIMS)
+    out = pytester.path / "r.json"
+    pytester.runpytest_subprocess(*GRID, "--interp-no-controls", f"--interp-json={out}")
+    result = pytester.runpytest_subprocess(*GRID, "--interp-no-controls", "-n", "2", f"--interp-json={out}")
+    result.assert_outcomes(passed=6)
+    stats = read_results(out)["stats"]
+    # grouped by cell: each cell is loaded by exactly one worker, one forward pass each
+    assert stats["cells_loaded"] == 2 and stats["forward_passes"] == 2
