@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
+from pathlib import Path
 from dataclasses import asdict
 from typing import Any, Callable, Mapping
 
@@ -14,6 +16,14 @@ from .grid import Cell
 from .options import InterpConfig
 from .store import Store
 from .zoo import Listener, Zoo
+
+
+def prebuilt_layers() -> list[Path]:
+    """Read-only stores searched after the user's: the prebuilt default zoo shipped in fixtures/zoo."""
+    env = os.environ.get("PYTEST_INTERP_PREBUILT")
+    candidates = [Path(p) for p in env.split(os.pathsep) if p] if env is not None else \
+        [Path(__file__).resolve().parents[1] / "fixtures" / "zoo"]
+    return [p for p in candidates if p.is_dir()]
 
 
 def claim_source_hash(fn: Callable[..., Any]) -> str:
@@ -39,8 +49,8 @@ class InterpSession:
     def zoo(self) -> Zoo:
         if self._zoo is None:
             self._zoo = Zoo(
-                Store(self.config.store_dir), self.config.device, self.config.grid.hparams, self.listener,
-                budget=self.config.grid.budget,
+                Store(self.config.store_dir, prebuilt_layers()), self.config.device, self.config.grid.hparams, self.listener,
+                budget=self.config.grid.budget, sources=self.config.grid.sources,
             )
         return self._zoo
 
@@ -63,9 +73,12 @@ class InterpSession:
 
     def grid_description(self) -> dict[str, Any]:
         g = self.config.grid
-        return {"families": list(g.families), "sizes": list(g.sizes), "optimizers": list(g.optimizers),
-                "seeds": g.seeds, "device": self.config.device, "quorum": str(self.config.quorum),
-                "controls": self.config.controls}
+        out = {"families": list(g.families), "sizes": list(g.sizes), "optimizers": list(g.optimizers),
+               "seeds": g.seeds, "device": self.config.device, "quorum": str(self.config.quorum),
+               "controls": self.config.controls}
+        if g.sources:  # models the zoo file names ([[checkpoint]], [[hf]])
+            out["models"] = [s.describe() for s in g.sources]
+        return out
 
 
 def result_record(

@@ -1,0 +1,93 @@
+"""Zoo builds: serial, local processes and Ray give identical checkpoints; the prebuilt zoo is current."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_interp.grid import Cell, GridSpec
+from pytest_interp.zoo_build import build, cells_for
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = GridSpec(("mlp", "transformer"), ("1k",), ("adam", "sgd"), seeds=1)
+BUDGET = {"steps": 60, "eval_every": 20}
+
+
+def _hashes(store: Path, executor: str) -> dict[str, str]:
+    built = build(cells_for(GRID, ["sparse-parity"]), store, executor=executor, workers=2, budget=BUDGET)
+    assert all(b.trained for b in built)
+    return {b.cell: b.sha256 for b in built}
+
+
+def test_serial_process_and_ray_builds_are_identical(tmp_path: Path) -> None:
+    serial = _hashes(tmp_path / "serial", "serial")
+    assert len(serial) == 4 and all(serial.values())
+    assert _hashes(tmp_path / "process", "process") == serial
+    ray = pytest.importorskip("ray")
+    del ray
+    assert _hashes(tmp_path / "ray", "ray") == serial
+
+
+def test_a_second_build_trains_nothing(tmp_path: Path) -> None:
+    cells = cells_for(GRID, ["sparse-parity"])[:2]
+    build(cells, tmp_path, executor="serial", budget=BUDGET)
+    again = build(cells, tmp_path, executor="serial", budget=BUDGET)
+    assert not any(b.trained for b in again)
+
+
+def test_cli_zoo_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_interp.cli import main
+
+    zoo = tmp_path / "zoo.toml"
+    zoo.write_text('[grid]\nfamilies = ["mlp"]\nsizes = ["1k"]\noptimizers = ["adam"]\n[budget]\nsteps = 40\n')
+    code = main(["zoo", "build", str(zoo), "--store", str(tmp_path / "store"), "--executor", "serial",
+                 "--manifest", str(tmp_path / "manifest.json")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "[1/1] mlp-1k-adam-sparse-parity-s0: trained" in out
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [c["cell"] for c in manifest["cells"]] == ["mlp-1k-adam-sparse-parity-s0"]
+    assert main(["zoo", "build", "nope", "--executor", "serial"]) == 2
+
+
+MANIFEST = ROOT / "fixtures" / "zoo" / "manifest.json"
+
+
+@pytest.mark.skipif(not MANIFEST.exists(), reason="no prebuilt zoo in this checkout")
+def test_prebuilt_zoo_matches_the_training_code() -> None:
+    """Fails when a change to training code, defaults or families changes a cell's key: rebuild the zoo."""
+    from pytest_interp.grid import PRESETS
+    from pytest_interp.store import Store
+    from pytest_interp.train import make_plan
+
+    manifest = json.loads(MANIFEST.read_text())
+    store = Store(MANIFEST.parent)
+    entries = {e["cell"]: e for e in manifest["cells"]}
+    tasks = sorted({e["task"] for e in entries.values()})
+    expected = {c.key for c in cells_for(PRESETS["default"], tasks)}
+    assert expected <= set(entries) | _not_applicable(expected), "the default zoo has cells the manifest lacks"
+    for key, e in entries.items():
+        cell = Cell(e["family"], e["size"], e["optimizer"], e["task"], e["seed"],
+                    tuple(tuple(kv) for kv in e["task_options"]))
+        plan = make_plan(cell)
+        assert plan.key == e["store_key"], f"{key}: the training code changed; rebuild fixtures/zoo"
+        ckpt = store.load(plan.key)
+        assert ckpt is not None and ckpt.sha256 == e["sha256"], f"{key}: file missing or changed"
+    size = sum(p.stat().st_size for p in MANIFEST.parent.rglob("*") if p.is_file())
+    assert size <= 20 * 2**20
+
+
+def _not_applicable(keys: set[str]) -> set[str]:
+    from pytest_interp.families import FAMILIES
+    from pytest_interp.tasks import make_task
+
+    out = set()
+    for key in keys:
+        family = next(f for f in FAMILIES.names() if key.startswith(f + "-"))
+        task = next(t for t in ("sparse-parity", "modular-addition", "repeated-tokens", "superposition", "digits",
+                                "char-text") if f"-{t}-" in key)
+        if FAMILIES.get(family).unsupported(make_task(task).spec):
+            out.add(key)
+    return out
