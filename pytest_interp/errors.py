@@ -13,3 +13,7 @@ class NotApplicable(Exception):
 
 class Untrained(Exception):
     """The cell missed its task's accuracy target: any claim on it would be vacuous."""
+
+
+class NonFiniteOutput(RuntimeError):
+    """The model outputs NaN or inf: any measurement on it is meaningless, so the outcome is `error`."""

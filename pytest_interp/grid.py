@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -37,6 +38,8 @@ class Cell:
     task: str
     seed: int
     task_options: tuple[tuple[str, Any], ...] = ()
+    #: "" for a generated cell; "ckpt-<name>" or "hf-<name>" for a model the zoo file names (checkpoints.py)
+    source: str = ""
 
     @property
     def params_target(self) -> int:
@@ -45,6 +48,8 @@ class Cell:
     @property
     def id(self) -> str:
         """The pytest parameter id: the task is fixed per claim, so it is left out."""
+        if self.source:
+            return f"{self.source}-s{self.seed}"
         return f"{self.family}-{self.size}-{self.optimizer}-s{self.seed}"
 
     @property
@@ -56,7 +61,13 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """Stable across runs and machines; baselines and merges key on it."""
+        """Stable across runs and machines; baselines and merges key on it.
+
+        A named model keys on its name, not its file's content: a new release candidate under
+        the same name is compared with the old one.
+        """
+        if self.source:
+            return f"{self.source}-{self.task_label}-s{self.seed}"
         return f"{self.family}-{self.size}-{self.optimizer}-{self.task_label}-s{self.seed}"
 
 
@@ -78,16 +89,32 @@ class GridSpec:
     budget: Mapping[str, int] = field(default_factory=dict)
     #: families declared by the zoo file itself ([[family]] tables), registered for the run
     declared: tuple[Any, ...] = ()
+    #: models the zoo file names ([[checkpoint]], [[hf]]): loaded, never trained (checkpoints.Source)
+    sources: tuple[Any, ...] = ()
 
     def cells(self, task: str = DEFAULT_TASK, task_options: Mapping[str, Any] | None = None) -> list[Cell]:
+        """Generated cells, then the named models that learned this task (the others are left out)."""
         opts = tuple(sorted((task_options or {}).items()))
-        return [
+        cells = [
             Cell(f, s, o, task, seed, opts)
             for f in self.families
             for s in self.sizes
             for o in self.optimizers
             for seed in range(self.seeds)
         ]
+        if not self.sources:
+            return cells
+        axes = {(c.family, c.size, c.optimizer, c.seed): c for c in cells}
+        for src in self.sources:
+            if not src.learns(task, dict(task_options or {})):
+                continue
+            cell = src.cell
+            clash = axes.get((cell.family, cell.size, cell.optimizer, cell.seed))
+            if clash is not None:
+                raise ConfigError(f"model {src.name!r} has the family, size, optimizer and seed of the generated "
+                                  f"cell {clash.id}: give it another `optimizer` or `seed` label in the zoo file")
+            cells.append(cell)
+        return cells
 
 
 PRESETS: dict[str, GridSpec] = {
@@ -104,7 +131,10 @@ def parse_size(text: str) -> int:
     m = _SIZE.match(text.strip().lower())
     if not m:
         raise ConfigError(f"invalid size {text!r}: use a parameter count like 1k, 10k, 2.5k or 1m")
-    value = float(m.group(1)) * _MULT[m.group(2)]
+    try:  # decimal, not float: 9.9k is 9900 exactly
+        value = Decimal(m.group(1)) * _MULT[m.group(2)]
+    except InvalidOperation:
+        raise ConfigError(f"invalid size {text!r}") from None
     if value != int(value):
         raise ConfigError(f"invalid size {text!r}: not a whole number of parameters")
     if not MIN_PARAMS <= value <= MAX_PARAMS:
@@ -170,17 +200,22 @@ _ZOO_KEYS = {"families", "sizes", "optimizers", "seeds"}
 
 
 def load_zoo(path: Path) -> GridSpec:
-    """Read a zoo file: a [grid] table and optional [hparams.<algorithm>] tables."""
+    """Read a zoo file: [grid], [hparams.<algorithm>], [budget], [[family]], [[checkpoint]] and [[hf]] tables.
+
+    The format, with a complete example, is in docs/zoo-file.md.
+    """
     if not path.is_file():
         raise ConfigError(f"zoo file not found: {path}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"zoo file {path} is not valid TOML: {exc}") from None
-    extra = set(data) - {"grid", "hparams", "budget", "family"}
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"zoo file {path} is not valid TOML: {first}") from None
+    extra = set(data) - {"grid", "hparams", "budget", "family", "checkpoint", "hf"}
     if extra:
         raise ConfigError(f"zoo file {path}: unknown table(s) {', '.join(sorted(extra))}")
-    grid = data.get("grid")
+    named = "checkpoint" in data or "hf" in data
+    grid = data.get("grid", {} if named else None)
     if not isinstance(grid, dict):
         raise ConfigError(f"zoo file {path}: missing [grid] table")
     extra = set(grid) - _ZOO_KEYS
@@ -194,21 +229,47 @@ def load_zoo(path: Path) -> GridSpec:
             return None
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise ConfigError(f"zoo file {path}: [grid] {key} must be a list of strings")
+        if not v:
+            raise ConfigError(f"zoo file {path}: the grid is empty: [grid] {key} lists nothing")
         return ",".join(v)
 
     fam, siz, opt = as_list("families"), as_list("sizes"), as_list("optimizers")
     declared = _load_families(data.get("family", []), path)
     known = _Known(FAMILIES, [f.name for f in declared])
+    sources = _load_sources(data, path, {f.name: f for f in declared})
+    if fam is not None:
+        families = check_names(parse_list(fam, "families"), known)
+    else:  # a zoo file that only names models generates nothing unless [grid] says so
+        families = () if named else base.families
+    if not families and not sources:
+        raise ConfigError(f"zoo file {path}: the grid is empty: no [grid] families and no [[checkpoint]] or [[hf]] "
+                          "models")
     spec = GridSpec(
-        families=check_names(parse_list(fam, "families"), known) if fam is not None else base.families,
+        families=families,
         sizes=parse_sizes(siz) if siz is not None else base.sizes,
         optimizers=check_names(parse_list(opt, "optimizers"), ALGORITHMS) if opt is not None else base.optimizers,
         seeds=parse_seeds(grid["seeds"]) if "seeds" in grid else base.seeds,
         hparams=_load_hparams(data.get("hparams", {}), path),
         budget=_load_budget(data.get("budget", {}), path),
         declared=tuple(declared),
+        sources=tuple(sources),
     )
     return spec
+
+
+def _load_sources(data: Mapping[str, Any], path: Path, declared: Mapping[str, Any]) -> list[Any]:
+    """[[checkpoint]] and [[hf]] tables -> validated models (checkpoints.py, hf.py)."""
+    if "checkpoint" not in data and "hf" not in data:
+        return []
+    from .checkpoints import check_unique, load_checkpoints
+
+    sources: list[Any] = load_checkpoints(data.get("checkpoint", []), path, declared)
+    if "hf" in data:
+        from .hf import load_hf
+
+        sources += load_hf(data["hf"], path)
+    check_unique(sources, path)
+    return sources
 
 
 class _Known:

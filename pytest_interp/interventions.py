@@ -1,6 +1,6 @@
 """Edits to a site's activation: replace, zero-ablate, mean-ablate, add a vector.
 
-An edit may be restricted to one position or one head; where those axes sit depends on
+An edit may be restricted to one position, head or channel; where those axes sit depends on
 the role, so the layout table below is the only place that knows it.
 """
 

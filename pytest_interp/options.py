@@ -37,7 +37,7 @@ JSON = Option("--interp-json", "interp_json", "write the results file (JSON) her
 STORE = Option("--interp-store", "interp_store",
                f"checkpoint store folder (default: ${ENV_STORE} or the user cache folder)", "DIR")
 QUORUM = Option("--interp-quorum", "interp_quorum",
-                 "seeds that must hold for a `holds` verdict: a fraction (0.5, 50%) or a count (2); default all",
+                 "seeds that must hold for a `holds` verdict: a fraction (0.5, 50%%) or a count (2); default all",
                  "Q")
 TASKS = Option("--interp-tasks", "interp_tasks", "run only the claims on these tasks, e.g. sparse-parity,digits", "LIST")
 DEVICE = Option("--interp-device", "interp_device", "torch device: cpu (default), cuda, cuda:N or mps", "DEVICE")
@@ -68,14 +68,15 @@ def resolve(get: Getter, rootdir: Path) -> InterpConfig:
     from .grid import check_names, parse_list, parse_models, parse_seeds, parse_sizes
     from .store import default_store_dir
 
+    # an option given empty (`--interp-sizes=`) is an error, never a silent default: None means not given
     models = get(MODELS)
-    grid = parse_models(models, rootdir) if models else parse_models("default")
+    grid = parse_models(models, rootdir) if models is not None else parse_models("default")
     sizes, optimizers, seeds = get(SIZES), get(OPTIMIZERS), get(SEEDS)
-    if sizes:
+    if sizes is not None:
         grid = _replace(grid, sizes=parse_sizes(sizes))
-    if optimizers:
+    if optimizers is not None:
         grid = _replace(grid, optimizers=check_names(parse_list(optimizers, "optimizers"), ALGORITHMS))
-    if seeds:
+    if seeds is not None:
         grid = _replace(grid, seeds=parse_seeds(seeds))
     json_text = get(JSON)
     json_path = None
@@ -90,7 +91,7 @@ def resolve(get: Getter, rootdir: Path) -> InterpConfig:
     if store_dir.exists() and not store_dir.is_dir():
         raise ConfigError(f"store {store_dir} exists and is not a folder")
     tasks_text = get(TASKS)
-    tasks = check_names(parse_list(tasks_text, "tasks"), TASK_REGISTRY) if tasks_text else None
+    tasks = check_names(parse_list(tasks_text, "tasks"), TASK_REGISTRY) if tasks_text is not None else None
     from .verdicts import Quorum, parse_quorum
 
     quorum_text = get(QUORUM)

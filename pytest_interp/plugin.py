@@ -167,9 +167,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     session = _session(metafunc.config)
     try:
         check_task(spec.task)
+        cells = session.config.grid.cells(spec.task, spec.task_options)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-interp: claim {metafunc.definition.nodeid}: {exc}") from None
-    cells = session.config.grid.cells(spec.task, spec.task_options)
+    if not cells:  # a zoo file of named models only, none of which learned this claim's task
+        from .grid import Cell
+        from .outcomes import NA_PREFIX
+
+        label = Cell("", "", "", spec.task, 0, tuple(sorted(spec.task_options.items()))).task_label
+        skip = pytest.mark.skip(reason=f"{NA_PREFIX}no model in this run learned {label}")
+        metafunc.parametrize("model", [pytest.param(None, id="no-model", marks=skip)], indirect=True)
+        return
     params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.key)) for c in cells]
     metafunc.parametrize("model", params, indirect=True)
 
@@ -204,7 +212,10 @@ def _cell(item: pytest.Item) -> "Cell | None":
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     keep, dropped = [], []
-    tasks = _session(config).config.tasks if any(_cell(i) for i in items) else None
+    claims = any(_cell(i) for i in items)
+    tasks = _session(config).config.tasks if claims else None
+    if claims and not config.option.collectonly:
+        _check_store(config)
     for item in items:
         cell = _cell(item)
         if cell is not None:
@@ -218,16 +229,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = keep
 
 
+def _check_store(config: pytest.Config) -> None:
+    """Fail before anything runs, in one line, if the store cannot take a checkpoint (read-only, not a folder)."""
+    from .errors import ConfigError
+
+    try:
+        _session(config).zoo.store.check_writable()
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-interp: {exc}") from None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
     """Build every cell the selected claims need before they run, with progress (not on xdist workers)."""
     config = session.config
     if config.option.collectonly or _is_worker(config) or getattr(config.option, "numprocesses", None):
         return
-    cells = sorted({item.stash[CELL_KEY] for item in session.items if CELL_KEY in item.stash})
+    state = _session(config)
+    cells = sorted({item.stash[CELL_KEY] for item in session.items
+                    if CELL_KEY in item.stash and not _missing_roles(item, item.stash[CELL_KEY])})
     if not cells:
         return
-    state = _session(config)
     from .errors import NotApplicable
 
     todo = [c for c in cells if state.zoo.unsupported(c) is None]
@@ -242,6 +264,29 @@ def pytest_runtestloop(session: pytest.Session) -> None:
             pass
         except Exception as exc:  # the claims on this cell will report it as `error`
             state.build_errors[cell] = exc
+
+
+def _missing_roles(item: pytest.Item, cell: "Cell") -> list[str]:
+    """Roles the claim needs that the cell lacks (then the claim is n/a, nothing to build)."""
+    from .claimspec import claim_spec
+
+    marker = item.get_closest_marker("interp")
+    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    roles = _session(item.config).zoo.roles(cell)
+    return [r for r in spec.needs if r not in roles]
+
+
+def _size_note(state: "InterpSession", cell: "Cell") -> str | None:
+    """Why a generated cell's actual size misses its target by more than 25%, for the report."""
+    from .families import FAMILIES
+
+    if cell.source:  # a named model's size is its actual count, not a target
+        return None
+    try:
+        plan = state.zoo.plan(cell)
+        return FAMILIES.get(cell.family).size_note(cell.params_target, plan.task.spec)
+    except Exception:  # checkpoints and HF models have no size rule
+        return None
 
 
 # -- the model fixture -------------------------------------------------------
@@ -267,7 +312,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if cell is None:
         return
     from .claimspec import claim_spec
-    from .families import FAMILIES
     from .outcomes import NA_PREFIX, UNTRAINED_PREFIX
 
     state = _session(item.config)
@@ -277,9 +321,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = state.zoo.unsupported(cell)
     if reason:
         pytest.skip(NA_PREFIX + reason)
-    info["params"] = state.zoo.plan(cell).params
-    family = FAMILIES.get(cell.family)
-    missing = [r for r in spec.needs if r not in family.sites]
+    info["params"] = state.zoo.params(cell)
+    info["size_note"] = _size_note(state, cell)
+    roles = state.zoo.roles(cell)
+    missing = [r for r in spec.needs if r not in roles]
     if missing:
         pytest.skip(NA_PREFIX + f"{cell.family} has no {', '.join(missing)} site")
     if cell in state.build_errors:
@@ -405,7 +450,7 @@ def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -
     fn = getattr(item, "function", None)
     return result_record(
         claim=item.nodeid.split("[")[0], variant=_variant(item), cell=cell, outcome=outcome, reason=reason,
-        measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"),
+        measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"), size_note=info.get("size_note"),
         control=item.stash.get(CONTROL_KEY, None) if outcome == "holds" else None,
         training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
         checkpoint_sha256=info.get("checkpoint_sha256"),

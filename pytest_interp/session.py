@@ -84,7 +84,7 @@ class InterpSession:
 def result_record(
     *, claim: str, variant: str | None = None, cell: Cell, outcome: str, reason: str | None, measurements: list[dict[str, Any]],
     params: int | None, training: Mapping[str, Any] | None, claim_sha256: str, checkpoint_sha256: str | None,
-    control: Mapping[str, Any] | None = None,
+    control: Mapping[str, Any] | None = None, size_note: str | None = None,
 ) -> dict[str, Any]:
     """One (claim, cell, seed) entry of the results file; see docs/results-schema.md."""
     return {
@@ -94,6 +94,7 @@ def result_record(
         "family": cell.family,
         "size": cell.size,
         "params": params,
+        "size_note": size_note,
         "optimizer": cell.optimizer,
         "task": cell.task_label,
         "seed": cell.seed,

@@ -81,6 +81,21 @@ class Store:
     def writable(self) -> bool:
         return os.access(self.root, os.W_OK | os.X_OK)
 
+    def check_writable(self) -> None:
+        """Create and remove a file in the root, so a read-only store fails at once, not after training.
+
+        A real write, not os.access: root passes every access check, and a read-only mount is
+        only found by trying.
+        """
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=self.root)
+        except OSError as exc:
+            raise ConfigError(f"store {self.root} is read-only ({exc.strerror or exc}): choose a writable folder "
+                              f"with --interp-store or ${ENV_STORE}") from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
     def path(self, key: str, root: Path | None = None) -> Path:
         if not _KEY.match(key):
             raise ValueError(f"invalid store key {key!r}")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
-from .errors import NotApplicable
+from .errors import NonFiniteOutput, NotApplicable
 from .families import FAMILIES
 from .grid import Cell
 from .interventions import Edit
@@ -137,6 +137,7 @@ class Subject:
                 for h in handles:
                     h.remove()
             self.counters.forward_passes += 1
+            _check_finite(out, self)
             self._cache[key] = Run(out.detach(), acts)
         return self._cache[key]
 
@@ -208,6 +209,15 @@ class Subject:
         if self._null_factory is None:
             raise NotApplicable("this subject has no null models")
         return self._null_factory(kind)
+
+
+def _check_finite(out: torch.Tensor, subject: Subject) -> None:
+    """NaN or inf outputs make every measurement meaningless: the claim's outcome is `error`, saying so."""
+    if isinstance(out, torch.Tensor) and out.is_floating_point() and not bool(torch.isfinite(out).all()):
+        rows = out.reshape(out.shape[0], -1) if out.dim() else out.reshape(1, 1)
+        bad = int((~torch.isfinite(rows)).any(1).sum())
+        state = "" if subject.trained else " (untrained control)"
+        raise NonFiniteOutput(f"{subject.cell.key}{state} outputs NaN or inf on {bad} of {rows.shape[0]} inputs")
 
 
 def require(subject: Subject, roles: Iterable[str]) -> None:

@@ -24,7 +24,7 @@ from .grid import Cell
 from .tasks import Task, make_task
 
 #: Bump when a change to training code changes the weights it produces.
-TRAINING_CODE_VERSION = 1
+TRAINING_CODE_VERSION = 2
 
 Progress = Callable[[dict[str, Any]], None]
 

@@ -10,7 +10,7 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
@@ -47,6 +47,7 @@ class Zoo:
         hparams: Mapping[str, Mapping[str, Any]] | None = None,
         listener: Listener | None = None,
         budget: Mapping[str, int] | None = None,
+        sources: Iterable[Any] = (),
     ) -> None:
         self.store = store
         self.device = device
@@ -56,6 +57,8 @@ class Zoo:
         self.stats = ZooStats()
         self._plans: dict[Cell, Plan] = {}
         self._subjects: dict[Cell, Subject] = {}
+        #: models the zoo file names (checkpoints.Source), by their cell's `source`
+        self.sources = {f"{s.kind}-{s.name}": s for s in sources}
 
     def plan(self, cell: Cell) -> Plan:
         if cell not in self._plans:
@@ -65,7 +68,23 @@ class Zoo:
     def unsupported(self, cell: Cell) -> str | None:
         """Why the cell cannot exist (its family cannot take the task's inputs), decided without training."""
         task_spec = self.plan_task_spec(cell)
+        if cell.source:
+            return self._source(cell).unsupported(task_spec)
         return FAMILIES.get(cell.family).unsupported(task_spec)
+
+    def params(self, cell: Cell) -> int:
+        """The cell's actual parameter count, known without training or loading."""
+        return self._source(cell).params if cell.source else self.plan(cell).params
+
+    def roles(self, cell: Cell) -> tuple[str, ...]:
+        """The site roles the cell's model has, known without training or loading."""
+        return tuple(self._source(cell).roles) if cell.source else tuple(FAMILIES.get(cell.family).sites)
+
+    def _source(self, cell: Cell) -> Any:
+        try:
+            return self.sources[cell.source]
+        except KeyError:
+            raise ValueError(f"cell {cell.key} names model {cell.source!r}, which this zoo does not list") from None
 
     def plan_task_spec(self, cell: Cell) -> Any:
         from .tasks import make_task
@@ -82,6 +101,8 @@ class Zoo:
         reason = self.unsupported(cell)
         if reason:
             raise NotApplicable(reason)
+        if cell.source:
+            return self._from_source(cell)
         plan = self.plan(cell)
         with self.store.lock(plan.key):
             ckpt = self.store.load(plan.key)
@@ -117,6 +138,28 @@ class Zoo:
         self.stats.trained.add(cell.key)
         self._emit("trained", cell, {"metrics": metrics})
         return module, metrics, sha
+
+    def _from_source(self, cell: Cell) -> Subject:
+        """A model the zoo file names: loaded from its files and evaluated once, never trained or stored."""
+        source = self._source(cell)
+        module, rules, sha = source.load()
+        metrics = source.evaluate(module, self.device)
+        self.stats.loaded.add(cell.key)
+        self._emit("loaded", cell, {"metrics": metrics})
+
+        def control() -> Subject:
+            return Subject(source.control(), cell, source.task, params=source.params, metrics={"control": True},
+                           checkpoint_sha256=None, trained=False, device=self.device, counters=self.stats.counters,
+                           site_rules=rules)
+
+        def null(kind: str) -> Subject:
+            raise NotApplicable(f"{cell.id} was not trained here, so it has no shuffled-label twin")
+
+        subject = Subject(module, cell, source.task, params=source.params, metrics=metrics, checkpoint_sha256=sha,
+                          device=self.device, counters=self.stats.counters, control_factory=control,
+                          null_factory=null, site_rules=rules)
+        self._subjects[cell] = subject
+        return subject
 
     def _null(self, cell: Cell) -> Subject:
         """The shuffled-label twin of a cell: its own key, trained and stored like any cell."""

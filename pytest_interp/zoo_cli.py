@@ -16,7 +16,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .zoo_build import EXECUTORS, BuiltCell
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .zoo_build import BuiltCell
+
+#: kept here (not imported from zoo_build) so `pytest-interp --help` does not import torch
+EXECUTORS = ("serial", "process", "ray")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
 
-    def progress(i: int, n: int, b: BuiltCell) -> None:
+    def progress(i: int, n: int, b: "BuiltCell") -> None:
         what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
         acc = b.metrics.get("test_accuracy")
         extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -46,16 +44,3 @@ def store_env(shared_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point PYTEST_INTERP_STORE at the session store for in-process pytester runs."""
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(shared_store))
     return shared_store
-
-
-def read_results(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
-
-
-def without_timings(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The results with training seconds removed: everything else must be identical across runs."""
-    out = []
-    for r in doc["results"]:
-        training = {k: v for k, v in r["training"].items() if k != "seconds"} if r["training"] else None
-        out.append({**r, "training": training})
-    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_results, without_timings
+from interp_results import read_results, without_timings
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["--interp-models=mlp,transformer", "--interp-sizes=1k", "--interp-optimizers=adam"]

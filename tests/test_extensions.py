@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import read_results
+from interp_results import read_results
 from pytest_interp.errors import ConfigError
 from pytest_interp.extend import ModuleFamily, Registrar, site_rules
 from pytest_interp.families import FAMILIES

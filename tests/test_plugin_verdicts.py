@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import read_results
+from interp_results import read_results
 
 CLAIMS = '''
 import pytest_interp as interp

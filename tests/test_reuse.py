@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_results
+from interp_results import read_results
 
 CLAIMS = '''
 import pytest_interp as interp
@@ -31,7 +31,9 @@ def test_one_forward_pass_per_model_and_inputs(pytester: pytest.Pytester, tmp_pa
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
     pytester.makepyfile(test_claims=CLAIMS)
     out = pytester.path / "r.json"
-    pytester.runpytest(*GRID, "--interp-no-controls", f"--interp-json={out}").assert_outcomes(passed=6)
+    result = pytester.runpytest(*GRID, "--interp-no-controls", f"--interp-json={out}")
+    result.assert_outcomes(passed=6)
+    assert result.ret == pytest.ExitCode.OK  # every claim holds: exit code 0
     stats = read_results(out)["stats"]
     # 3 claims x 2 cells, all on the test set: one pass per cell
     assert stats["forward_passes"] == 2

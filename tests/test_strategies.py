@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pytest_interp import strategies as S
 from pytest_interp.tasks import TASKS, make_task
 
-from conftest import read_results
+from interp_results import read_results
 
 
 @pytest.mark.parametrize("name", TASKS.names())

@@ -84,7 +84,7 @@ def test_per_head_and_per_position_edits() -> None:
     assert not torch.allclose(only_head0, clean) and not torch.allclose(only_head0, only_head1)
     pos = s.intervene({s.site("hidden", 0): edit.mean(position=3)})
     assert not torch.allclose(pos, clean)
-    vec = torch.ones(s.activations(s.site("hidden", 0)).shape[-1])
+    vec = torch.randn(s.activations(s.site("hidden", 0)).shape[-1], generator=torch.Generator().manual_seed(0))
     assert not torch.allclose(s.intervene({s.site("hidden", 0): edit.add(vec)}), clean)
     with pytest.raises(ValueError, match="no head axis"):
         s.intervene({s.site("hidden", 0): edit.zero(head=0)})

@@ -8,7 +8,7 @@ evaluate it under perturbations. One interface serves them all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import torch
 from torch import nn
@@ -48,18 +48,28 @@ class Algorithm(ABC):
 
 
 class TorchOptimizerStepper(Stepper):
-    """Backpropagate, clip the gradient norm, step a torch optimizer."""
+    """Backpropagate, clip the gradient norm, step one torch optimizer or several.
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, clip: float | None) -> None:
+    Several, because some algorithms split the parameters (Muon for hidden matrices,
+    AdamW for the rest); the clip applies to the gradient of all of them together.
+    """
+
+    def __init__(
+        self, model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
+        clip: float | None,
+    ) -> None:
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = optimizer
+        self.optimizers = [optimizer] if isinstance(optimizer, torch.optim.Optimizer) else list(optimizer)
+        self.optimizer = self.optimizers[0]
         self.clip = clip
 
     def step(self, loss_fn: LossFn) -> float:
-        self.optimizer.zero_grad(set_to_none=True)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
         loss = loss_fn()
         loss.backward()
         if self.clip:
             torch.nn.utils.clip_grad_norm_(self.params, self.clip)
-        self.optimizer.step()
+        for opt in self.optimizers:
+            opt.step()
         return float(loss.detach())

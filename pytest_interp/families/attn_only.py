@@ -3,7 +3,7 @@
 Size rule: 2 blocks (enough for induction heads, PILOTS.md; 4 from 300k parameters),
 heads as in `transformer` (at least 8 dimensions each); d is the width nearest the
 target. Inputs and outputs as in `transformer`: patches for images, mean over
-positions for "class", causal attention and per-position logits for "position".
+positions for "class" and "vector", causal attention and per-position logits for "position".
 No `mlp` site, so claims that need one are n/a here.
 """
 
@@ -22,7 +22,7 @@ from .transformer import TransformerNet, attention_candidates
 class AttnOnly(Family):
     name = "attn-only"
     modalities = ("tokens", "vectors", "images")
-    outputs = ("class", "position")
+    outputs = ("class", "vector", "position")
     sites = {
         "embed": SiteRule("embed"),
         "hidden": SiteRule("blocks.{i}", repeat="blocks"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Sequence
 
@@ -9,14 +10,10 @@ import torch
 from torch import nn
 
 from ..sites import SiteRule
-from ..tasks.base import InputSpec
-
+from ..tasks.base import OUTPUTS, InputSpec
 
 #: A size target is met when the actual count is within this fraction of it (issue 3: +-25%).
 TOLERANCE = 0.25
-
-#: Output kinds a task may ask for (InputSpec.output).
-OUTPUTS: tuple[str, ...] = ("class", "position")
 
 
 def count_params(module: nn.Module) -> int:
@@ -27,15 +24,15 @@ class Family(ABC):
     """An architecture family.
 
     Subclasses set `name`, `modalities` (which input kinds they take), `outputs`
-    ("class": one prediction per input; "position": one per position, causal), `sites`
-    (role -> SiteRule) and `reasons` (modality or output -> why not, for n/a), and
-    implement `candidates` (configs in increasing size, the documented width/depth
-    rule) and `build`.
+    ("class" / "vector": one prediction per input, read out the same way; "position":
+    one per position, causal), `sites` (role -> SiteRule) and `reasons` (modality or
+    output -> why not, shown with n/a), and implement `candidates` (configs in
+    increasing size, the documented width/depth rule) and `build`.
     """
 
     name: ClassVar[str]
     modalities: ClassVar[tuple[str, ...]]
-    outputs: ClassVar[tuple[str, ...]] = ("class",)
+    outputs: ClassVar[tuple[str, ...]] = ("class", "vector")
     sites: ClassVar[dict[str, SiteRule]]
     reasons: ClassVar[dict[str, str]] = {}
 
@@ -44,7 +41,7 @@ class Family(ABC):
         return list(self.sites)
 
     def unsupported(self, spec: InputSpec) -> str | None:
-        """Why this family cannot take the task's inputs, or None if it can."""
+        """Why this family cannot take the task's inputs or give its outputs, or None if it can."""
         if spec.modality not in self.modalities:
             return self._because(f"{self.name} does not take {spec.modality} inputs", spec.modality)
         if spec.output not in OUTPUTS:
@@ -68,9 +65,14 @@ class Family(ABC):
     def build(self, config: dict[str, Any], spec: InputSpec) -> nn.Module: ...
 
     def count(self, config: dict[str, Any], spec: InputSpec) -> int:
-        """Parameter count without allocating memory (built on the meta device)."""
-        with torch.device("meta"):
-            return count_params(self.build(config, spec))
+        """Parameter count without allocating memory (built on the meta device), memoized:
+        `fit` and `size_note` ask for the same configurations many times."""
+        cache: dict[tuple[str, InputSpec], int] = self.__dict__.setdefault("_counts", {})
+        key = (json.dumps(config, sort_keys=True, default=str), spec)
+        if key not in cache:
+            with torch.device("meta"):
+                cache[key] = count_params(self.build(config, spec))
+        return cache[key]
 
     def fit(self, target: int, spec: InputSpec) -> tuple[dict[str, Any], int]:
         """The candidate whose parameter count is nearest the target (binary search)."""

@@ -11,7 +11,8 @@ see the whole sequence.
 Sites: `conv.channel` is each block's post-ReLU map in conv layout, channels on axis 1
 ((batch, c, length) or (batch, c, H, W)); `hidden` is the block output, (batch,
 positions, c) for sequences, as in every sequence family, and (batch, c, H, W) for images.
-Only "class" outputs: the convolutions see both sides of a position and the readout
+One prediction per input ("class", or "vector" for regression) from the linear readout;
+no "position" outputs: the convolutions see both sides of a position and the readout
 reads all positions at once, so per-position predictions would need another model.
 """
 

@@ -3,7 +3,8 @@
 Size rule: 3 hidden layers of equal width (2 below 3k parameters, 4 from 300k);
 the width is the one whose parameter count is nearest the target. Token inputs are
 embedded in 4 dimensions per position and concatenated; vectors and images are
-flattened. Only "class" outputs: the network has no positions to predict at.
+flattened. One prediction per input ("class" or "vector"); no "position" outputs:
+the network has no positions to predict at.
 """
 
 from __future__ import annotations

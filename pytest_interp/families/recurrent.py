@@ -5,8 +5,8 @@ hidden width d (the input embedding too), the one nearest the target.
 Inputs: tokens are looked up, each vector coordinate is one step (its value scales a
 learned d-vector), images are read one row per step (a linear map of C*W pixels). No
 position embeddings: the recurrence knows the order.
-Outputs: "class" reads the last step of the last layer (the only state that has seen the
-whole input); "position" reads every step, causal by construction.
+Outputs: "class" and "vector" read the last step of the last layer (the only state that
+has seen the whole input); "position" reads every step, causal by construction.
 
 Each layer is its own module whose output, the hidden state h_t at every step
 (batch, steps, d), is the `hidden` site: patching it changes every later layer and the
@@ -33,9 +33,10 @@ class RecurrentLayer(nn.Module):
     def __init__(self, kind: str, d: int) -> None:
         super().__init__()
         if kind == "lstm":
-            self.rnn: nn.RNNBase = nn.LSTM(d, d, batch_first=True)
+            lstm = nn.LSTM(d, d, batch_first=True)
             with torch.no_grad():  # forget-gate bias +1 (gate order i, f, g, o): lets SGD learn, PILOTS.md
-                self.rnn.bias_ih_l0[d : 2 * d] += 1.0
+                lstm.get_parameter("bias_ih_l0")[d : 2 * d] += 1.0
+            self.rnn: nn.RNNBase = lstm
         elif kind == "gru":
             self.rnn = nn.GRU(d, d, batch_first=True)
         else:
@@ -66,7 +67,7 @@ class RecurrentFamily(Family):
 
     kind: str
     modalities = ("tokens", "vectors", "images")
-    outputs = ("class", "position")
+    outputs = ("class", "vector", "position")
     sites = {
         "embed": SiteRule("embed"),
         "hidden": SiteRule("layers.{i}", repeat="layers"),

@@ -8,8 +8,8 @@ hook points so they are sites like any other.
 Inputs: tokens are looked up, each coordinate of a vector is a position, images are
 cut into square patches (`inputs.patch_side`: the smallest side leaving at most 16
 patches, so 8x8 -> 2x2 patches). Learned positions throughout.
-Outputs: "class" reads the mean over positions through the final LayerNorm (attention
-is bidirectional); "position" gives logits per position with causal attention.
+Outputs: "class" and "vector" read the mean over positions through the final LayerNorm
+(attention is bidirectional); "position" gives logits per position with causal attention.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def attention_candidates(depth: int, mlp_ratio: int) -> list[dict[str, Any]]:
 class Transformer(Family):
     name = "transformer"
     modalities = ("tokens", "vectors", "images")
-    outputs = ("class", "position")
+    outputs = ("class", "vector", "position")
     sites = {
         "embed": SiteRule("embed"),
         "hidden": SiteRule("blocks.{i}", repeat="blocks"),

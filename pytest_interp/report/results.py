@@ -28,6 +28,7 @@ def sort_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
 def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any],
           quorum: Any = None) -> dict[str, Any]:
     from ..verdicts import Quorum, aggregate
+    from .trend import trends
 
     rows = sorted((dict(r) for r in results), key=sort_key)
     verdicts = sorted(aggregate(rows, quorum or Quorum()), key=lambda v: sort_key({**v, "seed": 0}))
@@ -37,6 +38,7 @@ def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: 
         "stats": dict(sorted(stats.items())),
         "results": rows,
         "verdicts": verdicts,
+        "trends": trends(verdicts),
     }
 
 
@@ -48,6 +50,9 @@ def write(path: Path, document: Mapping[str, Any]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(document, fh, indent=2, sort_keys=False, allow_nan=False)
             fh.write("\n")
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a results file is for sharing
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -13,6 +13,7 @@ from .repeated_tokens import RepeatedTokens
 from .shuffled import ShuffledLabels
 from .sparse_parity import SparseParity
 from .superposition import Superposition
+from .token_identity import TokenIdentity
 
 TASKS: Registry[type[Task]] = Registry("task")
 TASKS.register(SparseParity.name, SparseParity)
@@ -21,6 +22,7 @@ TASKS.register(RepeatedTokens.name, RepeatedTokens)
 TASKS.register(Superposition.name, Superposition)
 TASKS.register(Digits.name, Digits)
 TASKS.register(CharText.name, CharText)
+TASKS.register(TokenIdentity.name, TokenIdentity)
 
 DEFAULT_TASK = SparseParity.name
 

@@ -1,0 +1,118 @@
+"""The console script: merging results files (and refusing bad ones), reports without re-running."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_interp.cli import main
+from pytest_interp.report import merge as merge_module
+from pytest_interp.report import results
+
+
+def _row(family: str, outcome: str, value: float, size: str = "1k", params: int = 1000,
+         seconds: float = 0.5) -> dict[str, Any]:
+    return {"claim": "c.py::test_probe", "variant": None, "cell": f"{family}-{size}-adam-t-s0", "family": family,
+            "size": size, "params": params, "optimizer": "adam", "task": "t", "seed": 0, "outcome": outcome,
+            "reason": None, "measurements": [{"name": "acc", "value": value, "threshold": 0.9, "op": ">="}],
+            "control": None, "vacuous": False, "training": {"steps": 10, "seconds": seconds},
+            "provenance": {"claim_sha256": "x"}, "doc": "Probe."}
+
+
+def _write(path: Path, rows: list[dict[str, Any]], **grid: Any) -> Path:
+    g = {"families": sorted({r["family"] for r in rows}), "sizes": ["1k", "10k"], "optimizers": ["adam"],
+         "seeds": 1, "device": "cpu", "quorum": "all", **grid}
+    results.write(path, results.build(rows, {"cells_trained": len(rows)}, g))
+    return path
+
+
+def test_schema_versions_agree() -> None:
+    assert merge_module.SCHEMA_VERSION == results.SCHEMA_VERSION
+
+
+def test_merge_shards_into_one_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _write(tmp_path / "a.json", [_row("mlp", "holds", 0.95), _row("mlp", "breaks", 0.7, "10k", 10_000)])
+    # b repeats one of a's entries (same result, another machine's timing) and adds lstm
+    b = _write(tmp_path / "b.json", [_row("mlp", "holds", 0.95, seconds=9.0), _row("lstm", "breaks", 0.6)])
+    out = tmp_path / "merged.json"
+    assert main(["merge", str(a), str(b), "-o", str(out)]) == 0
+    assert "merged 2 files, 3 results" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert [(r["family"], r["size"]) for r in doc["results"]] == [("lstm", "1k"), ("mlp", "1k"), ("mlp", "10k")]
+    assert [v["verdict"] for v in doc["verdicts"]] == ["breaks", "holds", "breaks"]
+    assert doc["grid"]["families"] == ["mlp", "lstm"] and doc["stats"]["cells_trained"] == 4
+    assert doc["merged_from"] == [str(a), str(b)]
+    (trend,) = doc["trends"]  # mlp over two sizes: 0.95 -> 0.7 is -0.25 per decade
+    assert trend["family"] == "mlp" and trend["slope_per_decade"] == pytest.approx(-0.25)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text("{oops"), "b.json: not valid JSON"),
+    (lambda p: p.write_text("[]"), "b.json: not a results file (expected a JSON object)"),
+    (lambda p: p.write_text(json.dumps({"schema_version": 2, "results": []})),
+     "b.json: schema version 2; this pytest-interp reads version 1"),
+    (lambda p: p.write_text(json.dumps({"schema_version": 1, "results": {}})), "b.json: 'results' must be a list"),
+    (lambda p: p.write_text(json.dumps({"schema_version": 1, "results": [{**_row("gru", "holds", 1), "outcome": "ok"}]})),
+     "b.json: results[0]: 'outcome' must be one of holds, breaks, n/a, untrained, error"),
+    (lambda p: p.write_text(json.dumps({"schema_version": 1, "results": [{**_row("gru", "holds", 1), "seed": "0"}]})),
+     "b.json: results[0]: 'seed' must be an integer"),
+    (lambda p: _write(p, [_row("mlp", "breaks", 0.5)]),
+     "conflicting entries for c.py::test_probe @ mlp-1k-adam-t-s0 in *a.json and *b.json (outcome holds vs breaks)"),
+    (lambda p: _write(p, [_row("mlp", "holds", 0.96)]),
+     "conflicting entries for c.py::test_probe @ mlp-1k-adam-t-s0 * (differing measurements)"),
+    (lambda p: _write(p, [_row("gru", "holds", 0.96)], quorum="0.5"),
+     "the files were run with different quorums (0.5, all); verdicts cannot be merged"),
+])
+def test_merge_refuses_bad_files_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               make: Any, message: str) -> None:
+    a = _write(tmp_path / "a.json", [_row("mlp", "holds", 0.95)])
+    b = tmp_path / "b.json"
+    make(b)
+    out = tmp_path / "merged.json"
+    assert main(["merge", str(a), str(b), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pytest-interp: error: ")
+    pattern = message.replace("[", "[[]")  # a literal bracket; '*' stays a wildcard
+    assert fnmatch(err.strip(), f"pytest-interp: error: *{pattern}*"), err
+    assert not out.exists()
+
+
+def test_report_renders_a_results_file_without_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "r.json", [_row("mlp", "holds", 0.95), _row("mlp", "breaks", 0.7, "10k", 10_000)])
+    page = tmp_path / "out" / "r.html"
+    assert main(["report", str(src), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "c.py::test_probe  [task t]  1 holds, 1 breaks" in out
+    assert "  mlp adam  acc: slope -0.25/decade; crosses >= 0.9 at ~1.58k params (within the sizes run), holds below" \
+        in out
+    html = page.read_text()
+    assert 'data-kind="holds"' in html and 'data-kind="breaks"' in html and "Probe." in html
+    assert "http://" not in html and "https://" not in html  # nothing to fetch at view time
+
+
+def test_report_fills_in_verdicts_for_a_bare_file(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"schema_version": 1, "results": [_row("mlp", "holds", 0.95)]}))
+    page = tmp_path / "bare.html"
+    assert main(["report", str(bare), "--html", str(page), "-q"]) == 0
+    assert 'data-kind="holds"' in page.read_text()
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    exe = shutil.which("pytest-interp")
+    assert exe is not None, "reinstall with `pip install -e .` to get the pytest-interp console script"
+    done = subprocess.run([exe, "report", str(tmp_path / "missing.json")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and "missing.json: no such file" in done.stderr
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["merge", "a.json"])
+    assert exc.value.code == 2 and "-o" in capsys.readouterr().err
