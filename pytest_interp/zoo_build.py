@@ -32,7 +32,8 @@ class BuiltCell:
 
 
 def cells_for(grid: GridSpec, tasks: Sequence[str]) -> list[Cell]:
-    return [c for task in tasks for c in grid.cells(task)]
+    """The generated cells of a grid: named checkpoints and HF models are loaded, never built."""
+    return [c for task in tasks for c in grid.cells(task) if not c.source]
 
 
 def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],

@@ -74,7 +74,7 @@ class LBFGSStepper(Stepper):
 
 class LBFGS(Algorithm):
     name = "lbfgs"
-    defaults = {"lr": 1.0, "max_iter": 4, "history_size": 10, "line_search": "strong_wolfe", "max_step": 0.1}
+    defaults = {"lr": 1.0, "max_iter": 10, "history_size": 20, "line_search": "strong_wolfe", "max_step": 0.1}
 
     def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper:
         return LBFGSStepper(model, hparams)
