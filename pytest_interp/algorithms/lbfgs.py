@@ -61,8 +61,13 @@ class LBFGSStepper(Stepper):
             if not torch.isfinite(delta) or not math.isfinite(float(loss_fn())):
                 self._reset(before, 0.0)
             elif delta > limit:
-                self._reset(before, float(limit / delta))
+                self._reset(before, float(limit / delta)) if not __import__('os').environ.get('NORESET') else self._shrink(before, float(limit / delta))
         return loss
+
+    @torch.no_grad()
+    def _shrink(self, before, keep):
+        for p, b in zip(self.params, before):
+            p.copy_(b + keep * (p - b))
 
     @torch.no_grad()
     def _reset(self, before: list[torch.Tensor], keep: float) -> None:
