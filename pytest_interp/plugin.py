@@ -420,7 +420,8 @@ def _counterexample(call: pytest.CallInfo[None]) -> str | None:
     """Hypothesis' shrunk falsifying example, from the notes it adds to the exception."""
     exc = call.excinfo.value if call.excinfo is not None else None
     notes = [str(n) for n in getattr(exc, "__notes__", []) or []]
-    found = [n for n in notes if n.startswith("Falsifying example")]
+    # "Falsifying example" before Hypothesis 6.16x, "Failing test case" after
+    found = [n for n in notes if n.startswith(("Falsifying example", "Failing test case"))]
     return "\n".join(found)[:4000] if found else None
 
 

@@ -34,6 +34,12 @@ def _warm_up_torch() -> None:
 _warm_up_torch()
 
 
+@pytest.fixture(autouse=True)
+def no_prebuilt_zoo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests count what they train: keep the shipped prebuilt zoo out unless a test asks for it."""
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+
+
 @pytest.fixture(scope="session")
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store")

@@ -85,7 +85,8 @@ def test_no_input_has_two_set_bits_in_a_row(model, x):
     result = pytester.runpytest("--interp-models=tiny", "--interp-no-controls", f"--interp-json={out}",
                                 "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Falsifying example*"])
+    text = result.stdout.str()
+    assert "Falsifying example" in text or "Failing test case" in text
     (r,) = read_results(out)["results"]
     assert r["outcome"] == "breaks"
     # shrunk to its minimal form: exactly two set bits, next to each other

@@ -8,17 +8,22 @@ batch. Pairs that mix batches are noisy; L-BFGS drops those with non-positive
 curvature (y.s <= 1e-10), and the line search only accepts steps that lower the loss
 on the batch at hand.
 
-Defaults and why:
+Defaults and why (sparse parity, 10k parameters, every family):
 - lr 1.0: the line search's first trial step; quasi-Newton directions are already scaled.
-- max_iter 4: a few iterations per batch, so curvature pairs within a step come from one
-  batch; more overfits the 64 samples.
-- history_size 10: ...
-- line_search "strong_wolfe": without it a stale history's long step blows up.
-- max_step: the largest parameter change (L2 norm) a step may make ...
+- max_iter 10, history_size 20: ten iterations on each batch, so most curvature pairs come
+  from one batch. With 4 and 10 the LSTM, GRU and SSM stayed at chance (0.49-0.51); with
+  10 and 20 the LSTM and SSM learn, and every family reaches the target in 100-850 steps.
+- line_search "strong_wolfe": a step is only accepted if it lowers the batch's loss enough.
+- max_step 0.05: a step may change the parameters by at most 5% of their L2 norm (or 0.05
+  below norm 1); a longer one is shrunk to that length. Without a cap the SSM's line
+  search accepted a step that took the weight norm from 54 to 11700 and the next batch's
+  loss was NaN. 0.1 left the GRU at chance, 0.03 the SSM. The history is kept when a step
+  is shrunk: resetting it at every cap threw the curvature away and left the GRU at chance.
 
-Never diverges: if a step leaves any parameter non-finite, the parameters are restored
-and the history cleared; the returned loss is the one before the step (NaN if the
-batch's loss was already NaN, which the trainer reports as diverged).
+Never diverges: if a step leaves any parameter non-finite, or the batch's loss at the new
+parameters is not finite, the step is taken back and the history cleared. The returned loss
+is the one before the step (NaN if the batch's loss was already NaN, which the trainer
+reports as diverged). Cost: ~10-25 forward and backward passes a step.
 """
 
 from __future__ import annotations
@@ -58,28 +63,29 @@ class LBFGSStepper(Stepper):
         with torch.no_grad():
             delta = torch.cat([(p - b).reshape(-1) for p, b in zip(self.params, before)]).norm()
             limit = self.hparams["max_step"] * torch.cat([b.reshape(-1) for b in before]).norm().clamp_min(1.0)
-            if not torch.isfinite(delta) or not math.isfinite(float(loss_fn())):
-                self._reset(before, 0.0)
-            elif delta > limit:
-                self._reset(before, float(limit / delta)) if not __import__('os').environ.get('NORESET') else self._shrink(before, float(limit / delta))
+            if bool(torch.isfinite(delta)) and delta > limit:
+                self._shrink(before, float(limit / delta))
+            if not bool(torch.isfinite(delta)) or not math.isfinite(float(loss_fn())):
+                self._reset(before)
         return loss
 
     @torch.no_grad()
-    def _shrink(self, before, keep):
+    def _shrink(self, before: list[torch.Tensor], keep: float) -> None:
+        """Keep only the fraction `keep` of the last step; the curvature history stays."""
         for p, b in zip(self.params, before):
             p.copy_(b + keep * (p - b))
 
     @torch.no_grad()
-    def _reset(self, before: list[torch.Tensor], keep: float) -> None:
-        """Take back all but `keep` of the last step and forget the curvature history."""
+    def _reset(self, before: list[torch.Tensor]) -> None:
+        """Take the last step back and forget the curvature history."""
         for p, b in zip(self.params, before):
-            p.copy_(b + keep * (p - b) if keep else b)
+            p.copy_(b)
         self.optimizer = self._new_optimizer()
 
 
 class LBFGS(Algorithm):
     name = "lbfgs"
-    defaults = {"lr": 1.0, "max_iter": 10, "history_size": 20, "line_search": "strong_wolfe", "max_step": 0.1}
+    defaults = {"lr": 1.0, "max_iter": 10, "history_size": 20, "line_search": "strong_wolfe", "max_step": 0.05}
 
     def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper:
         return LBFGSStepper(model, hparams)
