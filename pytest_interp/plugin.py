@@ -150,7 +150,8 @@ class _Progress:
                           f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")
         elif event == "trained":
             m = info["metrics"]
-            state = "diverged" if m["diverged"] else f"test accuracy {m['test_accuracy']:.3f}"
+            state = "diverged" if m["diverged"] else \
+                f"train loss {m['train_loss']:.4f}, test accuracy {m['test_accuracy']:.3f}"
             tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {state}")
 
 

@@ -9,13 +9,19 @@ training step, so budgets in steps mean the same thing for every algorithm; ES i
 expected `untrained` on the harder families within the default budget (PILOTS.md:
 ~150 generations on the MLP, failed on the transformer).
 
-Defaults and why: population 64 (PILOTS.md used 32-64; fewer pairs made the estimate
-too noisy for parity); sigma 0.02 (about a tenth of a typical weight at 10k parameters:
-big enough to change the loss on a 64-sample batch, small enough to stay local);
-Adam lr 0.01 on the estimate (ranks bound its scale, so Adam's per-coordinate
-normalization sets the step). Noise comes from the stepper's own generator, seeded
-at bind time from torch's global RNG (which the trainer seeds from the cell), and is
-regenerated from per-pair seeds instead of stored, so memory stays O(parameters).
+Defaults and why (MLP at 10k parameters, sparse parity; steps to the target at eval
+granularity 50):
+- population 64 (32 antithetic pairs): 150 generations, vs 200 at 32 or 16. Budgets count
+  steps, so the larger population buys progress per step (PILOTS.md used 32-64); it
+  costs 65 forward passes a step.
+- sigma 0.02: 0.005 and 0.05 did as well (150); about a quarter of a typical hidden
+  weight (RMS ~0.075 in the MLP).
+- Adam lr 0.01 on the estimate: ranks bound its scale and Adam normalizes it, so lr is
+  about the per-weight step (0.003: 250 generations; 0.03: 150).
+
+Noise comes from the stepper's own generator, seeded at bind time from torch's global RNG
+(which the trainer seeds from the cell), and is regenerated from per-pair seeds instead of
+stored, so memory stays O(parameters).
 """
 
 from __future__ import annotations

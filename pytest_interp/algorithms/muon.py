@@ -18,7 +18,8 @@ reference values; PILOTS.md: Muon 25-50 steps on the MLP at (12,3)); torch's "or
 shape adjustment (lr x sqrt(max(1, rows/cols))). Muon weight_decay 0 (torch's 0.1 with
 lr 0.02 halves an idle weight in ~350 steps, inside our 1500-step budget). AdamW for the
 rest at lr 3e-3 like `adam`, weight_decay 0.01 like `adamw`. Gradient norm clipped at 1
-before both, as for every gradient method here.
+before both, as for every gradient method here. With these, every family reaches the
+sparse-parity target at 10k parameters in 100-350 steps (benchmarks/algorithm_table.py).
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Each parameter is seen as a matrix G (m x n): 1-D parameters are the diagonal case,
 higher ranks are reshaped to (shape[0], rest), as a conv kernel's output channels
 by everything else. Shampoo keeps L = sum G G^T and R = sum G^T G and steps along
-L^-1/4 G R^-1/4; a side longer than `max_dim` keeps only the diagonal of its
-statistic (Adagrad-like for that side), so no eigendecomposition is ever larger than
-max_dim x max_dim. 1-D parameters are plain Adagrad (sum g^2)^-1/2.
+L^-1/4 G R^-1/4 (`root` 4, the paper's exponent for matrices); a side longer than
+`max_dim` keeps only the diagonal of its statistic (Adagrad-like for that side), so no
+eigendecomposition is ever larger than max_dim x max_dim. 1-D parameters get Adagrad's
+(sum g^2)^-1/2.
 
 Why these choices:
 - Epsilon is relative: eps x the largest eigenvalue is added before the root, so the
@@ -15,8 +16,8 @@ Why these choices:
   every `root_every` steps: the statistics start nearly rank-1, and stale early roots
   never converged in the pilots (PILOTS.md).
 - Grafting (Agarwal et al. 2020): each parameter's step takes Shampoo's direction and
-  Adagrad's norm, so one lr suits matrices and vectors alike (Shampoo's raw step
-  shrinks like (m n)^-1/4 relative to Adagrad's). Off, the raw step is used.
+  Adagrad's norm, so one lr suits matrices and vectors alike (Shampoo's raw step is
+  smaller than Adagrad's by a factor that grows with the matrix). Off, the raw step is used.
 - Heavy-ball momentum on the (grafted) step.
 """
 

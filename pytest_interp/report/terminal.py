@@ -126,12 +126,34 @@ def render_claim(claim: str, results: Sequence[Result], verdicts: Sequence[Resul
     for axis, values in (("family", families), ("size", sizes), ("optimizer", optimizers)):
         per_value = {v: verdict_of([verdict_kind(x["verdict"]) for x in verdicts if x[axis] == v]) for v in values}
         lines.append(f"  {axis + ':':<10} {axis_line(values, per_value, axis)}")
+    counts = []
+    for fam in families:
+        per_size = [next((r.get("params") for r in results if r["family"] == fam and r["size"] == s
+                          and r.get("params")), None) for s in sizes]
+        if any(p is not None for p in per_size):
+            counts.append(f"{fam} " + "/".join(_si(p) for p in per_size))
+    if counts:
+        lines.append(f"  {'params:':<10} " + " · ".join(counts))
+    notes = sorted({f"{r['family']}-{r['size']}: {r['size_note']}" for r in results if r.get("size_note")})
+    for note in notes:
+        lines.append(f"  {'size note:':<10} {note}")
     vacuous = [f"{v['family']}-{v['size']}-{v['optimizer']}" for v in verdicts if v["vacuous"]]
     if vacuous:
         lines.append(f"  vacuous:   also holds on the untrained control at {', '.join(vacuous)}")
     if len(seeds) > 1:
         lines.append(f"  verdicts over {len(seeds)} seeds, quorum {quorum}; k/n = seeds holding")
     return lines
+
+
+def _si(n: int | None) -> str:
+    """Actual parameter counts, short: 970, 9.9k, 1.0m."""
+    if n is None:
+        return "?"
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.2f}m"
 
 
 def render(results: Iterable[Result], unicode: bool = True, quorum: Any = None) -> list[str]:
