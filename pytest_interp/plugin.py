@@ -34,19 +34,32 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+CELL_SCHEDULING_KEY = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With `-n N` and no `--dist`, send all claims of one cell to one worker (each model loads once)."""
+    """With `-n N` and no `--dist`, schedule by cell: all claims of one cell on one worker."""
     explicit = any(a == "-d" or a.startswith("--dist") for a in config.invocation_params.args)
-    if getattr(config.option, "numprocesses", None) and not explicit and \
-            getattr(config.option, "dist", None) in ("no", "load"):
-        config.option.dist = "loadgroup"
+    config.stash[CELL_SCHEDULING_KEY] = bool(getattr(config.option, "numprocesses", None)) and not explicit
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """Tell xdist workers the distribution mode: they parse their own args, which lack our choice."""
-    node.workerinput["interp_dist"] = getattr(node.config.option, "dist", None)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-scope scheduler with the cell (the test's parameter id) as the scope.
+
+    Our own scheduler rather than `xdist_group` marks: those work by rewriting node ids,
+    which newer pytest releases no longer honour.
+    """
+    if not config.stash.get(CELL_SCHEDULING_KEY, False):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CellScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("[", 1)[1].split("@")[0] if "[" in nodeid else nodeid
+
+    return CellScheduling(config, log)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,8 +90,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
-    if _is_worker(config) and config.workerinput.get("interp_dist") == "loadgroup":  # type: ignore[attr-defined]
-        config.option.loadgroup = True  # xdist then suffixes node ids with the cell's group
     get = _getter(config)
     if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
         _session(config)  # validate now: bad input is a usage error before anything runs
