@@ -25,6 +25,14 @@ from pytest_interp.families import FAMILIES
 from pytest_interp.grid import Cell
 from pytest_interp.train import make_plan, train
 
+#: DESIGN.md's order; anything registered later follows, alphabetically.
+ALGORITHM_ORDER = ["sgd", "adam", "adamw", "muon", "lbfgs", "shampoo", "es", "reptile"]
+FAMILY_ORDER = ["mlp", "transformer", "attn-only", "cnn", "lstm", "gru", "ssm"]
+
+
+def ordered(names: list[str], order: list[str]) -> str:
+    return ",".join([n for n in order if n in names] + [n for n in names if n not in order])
+
 
 def run_cell(cell: Cell, cache: dict[str, Any]) -> dict[str, Any]:
     plan = make_plan(cell)
@@ -44,8 +52,8 @@ def describe(m: dict[str, Any], budget: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--families", default=",".join(FAMILIES.names()))
-    ap.add_argument("--algorithms", default=",".join(ALGORITHMS.names()))
+    ap.add_argument("--families", default=ordered(FAMILIES.names(), FAMILY_ORDER))
+    ap.add_argument("--algorithms", default=ordered(ALGORITHMS.names(), ALGORITHM_ORDER))
     ap.add_argument("--size", default="10k")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="JSON file to resume from and save to")

@@ -45,6 +45,8 @@ def centered_ranks(values: torch.Tensor) -> torch.Tensor:
 
 
 class ESStepper(Stepper):
+    """Antithetic ES on the flattened parameters; Adam steps on the rank-weighted noise."""
+
     def __init__(self, model: nn.Module, hparams: dict[str, Any], seed: int) -> None:
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.pairs = max(1, int(hparams["population"]) // 2)
@@ -64,8 +66,10 @@ class ESStepper(Stepper):
             offset += n
 
     def _noise(self, seed: int) -> torch.Tensor:
+        """The pair's noise, drawn on the CPU so it is the same on every device."""
         self.noise_gen.manual_seed(seed)
-        return torch.randn(self.theta.shape, generator=self.noise_gen, dtype=self.theta.dtype)
+        eps = torch.randn(self.theta.shape, generator=self.noise_gen, dtype=self.theta.dtype)
+        return eps.to(self.theta.device)
 
     @torch.no_grad()
     def step(self, loss_fn: LossFn) -> float:
@@ -92,6 +96,8 @@ class ESStepper(Stepper):
 
 
 class ES(Algorithm):
+    """Gradient-free: only loss values of perturbed parameters are used."""
+
     name = "es"
     defaults = {"population": 64, "sigma": 0.02, "lr": 0.01}
 

@@ -13,7 +13,8 @@ Defaults and why (sparse parity, 10k parameters, every family):
 - max_iter 10, history_size 20: ten iterations on each batch, so most curvature pairs come
   from one batch. With 4 and 10 the LSTM, GRU and SSM stayed at chance (0.49-0.51); with
   10 and 20 the LSTM and SSM learn, and every family reaches the target in 100-850 steps.
-- line_search "strong_wolfe": a step is only accepted if it lowers the batch's loss enough.
+- line_search "strong_wolfe": a step is only accepted if it lowers the batch's loss enough
+  ("" turns it off: then every iteration steps by lr, and the cap below does all the work).
 - max_step 0.05: a step may change the parameters by at most 5% of their L2 norm (or 0.05
   below norm 1); a longer one is shrunk to that length. Without a cap the SSM's line
   search accepted a step that took the weight norm from 54 to 11700 and the next batch's
@@ -21,7 +22,8 @@ Defaults and why (sparse parity, 10k parameters, every family):
   is shrunk: resetting it at every cap threw the curvature away and left the GRU at chance.
 
 Never diverges: if a step leaves any parameter non-finite, or the batch's loss at the new
-parameters is not finite, the step is taken back and the history cleared. The returned loss
+parameters is not finite, the step is taken back and the history cleared (such a step says
+the history is bad; checking only after shrinking it left the SSM at chance). The returned loss
 is the one before the step (NaN if the batch's loss was already NaN, which the trainer
 reports as diverged). Cost: ~10-25 forward and backward passes a step.
 """
@@ -38,6 +40,8 @@ from .base import Algorithm, LossFn, Stepper
 
 
 class LBFGSStepper(Stepper):
+    """One torch L-BFGS call per batch, with a cap on the step's length and a NaN guard."""
+
     def __init__(self, model: nn.Module, hparams: dict[str, Any]) -> None:
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.hparams = hparams
@@ -63,10 +67,10 @@ class LBFGSStepper(Stepper):
         with torch.no_grad():
             delta = torch.cat([(p - b).reshape(-1) for p, b in zip(self.params, before)]).norm()
             limit = self.hparams["max_step"] * torch.cat([b.reshape(-1) for b in before]).norm().clamp_min(1.0)
-            if bool(torch.isfinite(delta)) and delta > limit:
-                self._shrink(before, float(limit / delta))
             if not bool(torch.isfinite(delta)) or not math.isfinite(float(loss_fn())):
-                self._reset(before)
+                self._reset(before)  # a step into NaN means the curvature history is bad
+            elif delta > limit:
+                self._shrink(before, float(limit / delta))
         return loss
 
     @torch.no_grad()

@@ -10,8 +10,9 @@ space to another. Which parameters get it:
   couples unrelated tokens), learned positions, biases and norm gains (1-D), convolution
   kernels (3-D: torch's Muon takes 2-D parameters only, so the CNN's hidden layers stay
   on AdamW), other bare parameters (e.g. the SSM's depthwise kernel and decay rates),
-  and the output head: its rows are class scores, and equalizing their singular values
-  fights the logit scale (the head is `model.head`, or the last nn.Linear if there is none).
+  and the output head, as the Muon authors advise: its rows are class scores, and
+  equalizing their singular values fights the logit scale (the head is `model.head`,
+  or the last nn.Linear if there is none).
 
 Defaults: Muon lr 0.02, momentum 0.95 with Nesterov, 5 Newton-Schulz steps (the
 reference values; PILOTS.md: Muon 25-50 steps on the MLP at (12,3)); torch's "original"
@@ -19,7 +20,7 @@ shape adjustment (lr x sqrt(max(1, rows/cols))). Muon weight_decay 0 (torch's 0.
 lr 0.02 halves an idle weight in ~350 steps, inside our 1500-step budget). AdamW for the
 rest at lr 3e-3 like `adam`, weight_decay 0.01 like `adamw`. Gradient norm clipped at 1
 before both, as for every gradient method here. With these, every family reaches the
-sparse-parity target at 10k parameters in 100-350 steps (benchmarks/algorithm_table.py).
+sparse-parity target at 10k parameters in 100-650 steps (benchmarks/algorithm_table.py).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def split_hidden_matrices(model: nn.Module) -> tuple[list[nn.Parameter], list[nn
     """(Muon parameters, AdamW parameters), each parameter once, in model order."""
     head = output_head(model)
     head_ids = {id(p) for p in head.parameters()} if head is not None else set()
-    hidden: dict[int, nn.Parameter] = {}
+    hidden: dict[int, torch.Tensor] = {}
     for module in model.modules():
         if isinstance(module, nn.Linear) and module is not head:
             hidden[id(module.weight)] = module.weight
@@ -53,7 +54,9 @@ def split_hidden_matrices(model: nn.Module) -> tuple[list[nn.Parameter], list[nn
             for name, p in module.named_parameters(recurse=False):
                 if name.startswith(("weight_ih", "weight_hh")) and p.ndim == 2:
                     hidden[id(p)] = p
-    muon, rest, seen = [], [], set()
+    muon: list[nn.Parameter] = []
+    rest: list[nn.Parameter] = []
+    seen: set[int] = set()
     for p in model.parameters():
         if id(p) in seen or not p.requires_grad:
             continue

@@ -66,8 +66,8 @@ def meta_train(model: nn.Module, tasks: list["Task"], generator: torch.Generator
     """Reptile's outer loop, in place on `model`; stops early if adaptation goes non-finite."""
     iterations = int(hparams["meta_iterations"])
     learner = copy.deepcopy(model)
-    init = [p for p in model.parameters()]
-    adapted = [p for p in learner.parameters()]
+    init, adapted = list(model.parameters()), list(learner.parameters())
+    device = init[0].device
     for it in range(iterations):
         task = tasks[int(torch.randint(len(tasks), (1,), generator=generator))]
         with torch.no_grad():
@@ -77,7 +77,8 @@ def meta_train(model: nn.Module, tasks: list["Task"], generator: torch.Generator
         stepper = TorchOptimizerStepper(learner, opt, hparams["clip"])
         for _ in range(int(hparams["inner_steps"])):
             batch = task.train_batch(generator, int(hparams["inner_batch"]))
-            stepper.step(lambda: task.loss(learner(batch.x), batch.y))
+            x, y = batch.x.to(device), batch.y.to(device)
+            stepper.step(lambda: task.loss(learner(x), y))
         if not all(bool(torch.isfinite(a).all()) for a in adapted):
             return
         step = float(hparams["meta_lr"]) * (1.0 - it / iterations)

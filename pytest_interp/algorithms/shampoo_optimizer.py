@@ -72,6 +72,7 @@ class Shampoo(torch.optim.Optimizer):
 
     def _update(self, p: torch.Tensor, group: dict[str, Any]) -> None:
         g = p.grad
+        assert g is not None
         if group["weight_decay"]:
             g = g.add(p, alpha=group["weight_decay"])
         state = self.state[p]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -26,21 +28,30 @@ def steps_to_target(model: nn.Module, task: Task, seed: int, every: int = 5) -> 
     return 2 * LIMIT
 
 
-def test_meta_learned_init_adapts_faster_on_held_out_subsets() -> None:
-    """Sparse parity (10,2), MLP at 10k: the target's subset is never among the meta-training tasks.
+def test_meta_learned_init_adapts_faster_on_a_held_out_subset() -> None:
+    """Sparse parity (10,2), MLP at 10k, defaults: the target's subset is never a meta-training task.
 
-    Measured with the defaults (4 subsets x 2 seeds): median 10 steps from the meta-learned
-    init vs 20 from random; here the subsets (3,7) and (0,5), seed 0: 10 and 10 vs 20 and 20.
+    Measured (adaptation data orders 0-3): from the meta-learned init 10 steps every time on
+    the subsets (3,7) and (0,5); from the random init 15-25. One meta-training (8 s on one
+    core) serves three data orders here; the margin asks for a quarter fewer steps.
     """
     reptile = ALGORITHMS.get("reptile")
-    random_steps, meta_steps = [], []
-    for relevant in [(3, 7), (0, 5)]:
-        plan = make_plan(Cell("mlp", "10k", "reptile", "sparse-parity", 0, (("relevant", relevant),)))
-        assert relevant not in [t.config["relevant"] for t in plan.task.related(64)]
-        meta = initialize(plan)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            reptile.prepare(meta, plan.task, torch.Generator().manual_seed(5), plan.hparams)
-        random_steps.append(steps_to_target(initialize(plan), plan.task, 0))
-        meta_steps.append(steps_to_target(meta, plan.task, 0))
+    plan = make_plan(Cell("mlp", "10k", "reptile", "sparse-parity", 0, (("relevant", (3, 7)),)))
+    assert (3, 7) not in [t.config["relevant"] for t in plan.task.related(64)]
+    meta = initialize(plan)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        reptile.prepare(meta, plan.task, torch.Generator().manual_seed(5), plan.hparams)
+    random_steps = [steps_to_target(initialize(plan), plan.task, s) for s in range(3)]
+    meta_steps = [steps_to_target(copy.deepcopy(meta), plan.task, s) for s in range(3)]
     assert sum(meta_steps) <= 0.75 * sum(random_steps), (meta_steps, random_steps)
+
+
+def test_prepare_is_deterministic_and_moves_the_init() -> None:
+    reptile = ALGORITHMS.get("reptile")
+    plan = make_plan(Cell("mlp", "1k", "reptile", "sparse-parity", 0), {"meta_iterations": 3, "inner_steps": 2})
+    a, b, control = initialize(plan), initialize(plan), initialize(plan)
+    for model in (a, b):
+        reptile.prepare(model, plan.task, torch.Generator().manual_seed(1), plan.hparams)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    assert not all(torch.equal(x, y) for x, y in zip(a.parameters(), control.parameters()))

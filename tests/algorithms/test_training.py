@@ -12,6 +12,8 @@ CI runs the MLP and the transformer; the slow ones (and every other family) are 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pytest_interp.algorithms import ALGORITHMS
@@ -24,15 +26,17 @@ CI_FAMILIES = ["mlp", "transformer"]
 
 #: (family, algorithm) -> held-out accuracy at the end of the budget, seed 0.
 UNTRAINED: dict[tuple[str, str], float] = {
-    ("transformer", "es"): 0.0,
+    ("lstm", "es"): 0.69,  # gradient-free: one generation per step is too few (PILOTS.md)
+    ("gru", "es"): 0.68,
+    ("ssm", "sgd"): 0.60,  # PILOTS.md: SGD fails on the recurrent families; here LSTM and GRU learn late
 }
 
-#: Over ~10 s each on one core: ES on sequence models (64 forward passes a step), Reptile's
-#: meta-training (4500 inner steps) on anything but the MLP.
+#: Over ~30 s each on one core: ES on the transformer (65 forward passes a step, 500 steps)
+#: and Reptile's meta-training (4500 inner steps) on it.
 SLOW: set[tuple[str, str]] = {("transformer", "es"), ("transformer", "reptile")}
 
 
-def _cases() -> list[pytest.param]:
+def _cases() -> list[Any]:
     out = []
     for family in FAMILIES.names():
         for algorithm in ALGORITHM_NAMES:
