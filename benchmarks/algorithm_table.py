@@ -20,10 +20,10 @@ from typing import Any
 
 import torch
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.families import FAMILIES
-from pytest_interp.grid import Cell
-from pytest_interp.train import make_plan, train
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._families import FAMILIES
+from pytest_interp._grid import Cell
+from pytest_interp._train import make_plan, train
 
 #: DESIGN.md's order; anything registered later follows, alphabetically.
 ALGORITHM_ORDER = ["sgd", "adam", "adamw", "muon", "lbfgs", "shampoo", "es", "reptile"]

@@ -21,12 +21,12 @@ from typing import Any, Callable
 
 import torch
 
-from pytest_interp.grid import Cell
-from pytest_interp.instruments import PatchKey, integrated_gradients, patch_units, patching_sweep, site_model
-from pytest_interp.interventions import Edit
-from pytest_interp.sites import Site, pick, put
-from pytest_interp.subject import Subject
-from pytest_interp.train import initialize, make_plan
+from pytest_interp._grid import Cell
+from pytest_interp._instruments import PatchKey, integrated_gradients, patch_units, patching_sweep, site_model
+from pytest_interp._interventions import Edit
+from pytest_interp._sites import Site, pick, put
+from pytest_interp._subject import Subject
+from pytest_interp._train import initialize, make_plan
 
 
 def build(family: str, size: str) -> Callable[[], Subject]:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.grid import GridSpec
-from pytest_interp.train import initialize, make_plan
-from pytest_interp.zoo_build import build, cells_for
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._grid import GridSpec
+from pytest_interp._train import initialize, make_plan
+from pytest_interp._zoo_build import build, cells_for
 
 GRID = GridSpec(("mlp", "cnn", "transformer"), ("1k", "10k"), ("sgd", "adam"), seeds=1)
 

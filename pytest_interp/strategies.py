@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from .tasks import Task, make_task
+from ._tasks import Task, make_task
 
 SearchStrategy = st.SearchStrategy
 

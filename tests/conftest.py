@@ -19,7 +19,7 @@ def _warm_up_torch() -> None:
     import torch
 
     import pytest_interp
-    from pytest_interp.instruments import logistic_probe
+    from pytest_interp._instruments import logistic_probe
 
     for mod in pkgutil.walk_packages(pytest_interp.__path__, "pytest_interp."):
         importlib.import_module(mod.name)

@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from pytest_interp.checkpoints import TensorInfo, inside, read_header, size_label
-from pytest_interp.errors import ConfigError
-from pytest_interp.grid import Cell, load_zoo, parse_size
+from pytest_interp._checkpoints import TensorInfo, inside, read_header, size_label
+from pytest_interp._errors import ConfigError
+from pytest_interp._grid import Cell, load_zoo, parse_size
 
 
 @pytest.mark.parametrize("n, label", [(57, "57"), (999, "999"), (1000, "1k"), (970, "970"), (9876, "9.88k"),
@@ -79,8 +79,8 @@ def test_named_cells_have_readable_ids_and_keys() -> None:
 def _zoo(tmp_path: Path, body: str) -> Path:
     (tmp_path / "ckpt").mkdir(exist_ok=True)
     torch.manual_seed(0)
-    from pytest_interp.families import FAMILIES
-    from pytest_interp.tasks import make_task
+    from pytest_interp._families import FAMILIES
+    from pytest_interp._tasks import make_task
 
     module = FAMILIES.get("mlp").build({"width": 16, "depth": 2, "embed_dim": 4}, make_task("sparse-parity").spec)
     save_file(module.state_dict(), str(tmp_path / "ckpt" / "a.safetensors"))

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from interp_results import read_results
-from pytest_interp.errors import ConfigError
-from pytest_interp.extend import ModuleFamily, Registrar, site_rules
-from pytest_interp.families import FAMILIES
+from pytest_interp._errors import ConfigError
+from pytest_interp._extend import ModuleFamily, Registrar, site_rules
+from pytest_interp._families import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "other-lab"
@@ -35,10 +35,10 @@ def test_site_mapping_validation() -> None:
 
 def test_any_torch_module_with_a_time_first_recurrent_site() -> None:
     """A plain nn.LSTM (time-first output) read per time step through the mapping."""
-    from pytest_interp.grid import Cell
-    from pytest_interp.subject import Subject
-    from pytest_interp.tasks import make_task
-    from pytest_interp import interventions as edit
+    from pytest_interp._grid import Cell
+    from pytest_interp._subject import Subject
+    from pytest_interp._tasks import make_task
+    import pytest_interp as edit
 
     class Net(torch.nn.Module):
         def __init__(self) -> None:
@@ -176,7 +176,7 @@ tiny = "interp_tinyplugin:register"
 PLUGIN_CODE = '''
 import torch
 from torch import nn
-from pytest_interp.algorithms import Algorithm, TorchOptimizerStepper
+from pytest_interp._algorithms import Algorithm, TorchOptimizerStepper
 
 
 class Wide(nn.Module):
@@ -244,3 +244,15 @@ def test_every_public_name_resolves() -> None:
         assert getattr(pytest_interp, name) is not None
     with pytest.raises(AttributeError):
         pytest_interp.not_a_name  # noqa: B018
+
+
+def test_everything_but_the_public_api_is_named_private() -> None:
+    """Only `__init__` and `strategies` are public modules; every other name in the package starts with `_`."""
+    package = ROOT / "pytest_interp"
+    public = {"__init__.py", "strategies.py", "py.typed", "__pycache__"}
+    exposed = sorted(p.name for p in package.iterdir() if p.name not in public and not p.name.startswith("_"))
+    assert exposed == [], f"rename to a leading underscore or export from __init__: {exposed}"
+    claim_imports = {line.strip() for path in (ROOT / "claims").glob("*.py")
+                     for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.strip().startswith(("import pytest_interp", "from pytest_interp"))}
+    assert all("._" not in line and " _" not in line for line in claim_imports), claim_imports

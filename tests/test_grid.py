@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_interp.errors import ConfigError
-from pytest_interp.grid import PRESETS, Cell, GridSpec, parse_list, parse_models, parse_seeds, parse_size, parse_sizes
+from pytest_interp._errors import ConfigError
+from pytest_interp._grid import PRESETS, Cell, GridSpec, parse_list, parse_models, parse_seeds, parse_size, parse_sizes
 
 
 @pytest.mark.parametrize("text, value", [("1k", 1000), ("10K", 10_000), ("2.5k", 2500), ("1m", 1_000_000),

@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from interp_results import read_results
-from pytest_interp.errors import ConfigError
-from pytest_interp.grid import load_zoo
+from pytest_interp._errors import ConfigError
+from pytest_interp._grid import load_zoo
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
@@ -51,9 +51,9 @@ def _zoo(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize("kind, mlm", [("bert", False), ("bert", True), ("roberta", True)],
                          ids=["bert-encoder", "bert-masked-lm", "roberta-masked-lm"])
 def test_a_bert_folder_becomes_a_subject_with_every_transformer_site(tmp_path: Path, kind: str, mlm: bool) -> None:
-    from pytest_interp import interventions as edit
-    from pytest_interp.store import Store
-    from pytest_interp.zoo import Zoo
+    import pytest_interp as edit
+    from pytest_interp._store import Store
+    from pytest_interp._zoo import Zoo
 
     _tiny_folder(tmp_path / "bert", mlm, kind)
     grid = load_zoo(_zoo(tmp_path, f'[[hf]]\nname = "tiny"\npath = "bert"\n{TASK}'))

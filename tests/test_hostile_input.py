@@ -18,10 +18,10 @@ import torch
 from safetensors.torch import save_file
 
 from interp_results import read_results
-from pytest_interp.errors import NonFiniteOutput
-from pytest_interp.grid import Cell
-from pytest_interp.store import Store
-from pytest_interp.zoo import Zoo
+from pytest_interp._errors import NonFiniteOutput
+from pytest_interp._grid import Cell
+from pytest_interp._store import Store
+from pytest_interp._zoo import Zoo
 
 CELL = Cell("mlp", "1k", "adam", "sparse-parity", 0)
 CLAIMS = '''
@@ -258,8 +258,8 @@ def test_a_model_that_outputs_nan_is_an_error(lab: Lab) -> None:
 
 def test_nan_outputs_on_a_claims_own_inputs_raise() -> None:
     """Subject.run checks every forward pass: NaN never turns into a hold or a break."""
-    from pytest_interp.subject import Subject
-    from pytest_interp.tasks import make_task
+    from pytest_interp._subject import Subject
+    from pytest_interp._tasks import make_task
 
     class Broken(torch.nn.Module):
         def __init__(self) -> None:
@@ -314,7 +314,7 @@ def test_a_results_file_of_another_schema_handed_to_baseline(lab: Lab, kind: str
 @pytest.mark.parametrize("kind", sorted(OTHER_SCHEMAS))
 def test_a_results_file_of_another_schema_handed_to_merge(lab: Lab, kind: str, capsys: pytest.CaptureFixture[str]
                                                           ) -> None:
-    from pytest_interp.cli import main
+    from pytest_interp._cli import main
 
     good = lab.path / "good.json"
     lab.run(lab.entry(), f"--interp-json={good}", "-k", "probe")

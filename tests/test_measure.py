@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pytest_interp.measure import check, recording
+from pytest_interp._measure import check, recording
 
 
 def test_check_records_holding_and_breaking_measurements() -> None:

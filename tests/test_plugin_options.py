@@ -119,7 +119,7 @@ def test_no_options_runs_the_default_preset(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_claims=CLAIM)
     result = pytester.runpytest("--collect-only", "-q")
     ids = {line.split("[")[1].rstrip("]") for line in result.outlines if "::test_claim[" in line}
-    from pytest_interp.grid import PRESETS
+    from pytest_interp._grid import PRESETS
 
     assert ids == {c.id for c in PRESETS["default"].cells()}
 
@@ -140,7 +140,7 @@ def test_plugin_registered_by_entry_point() -> None:
     from importlib.metadata import entry_points
 
     eps = [ep for ep in entry_points(group="pytest11") if ep.name == "interp"]
-    assert eps and eps[0].value == "pytest_interp.plugin"
+    assert eps and eps[0].value == "pytest_interp._plugin"
 
 
 def test_help_lists_every_option(pytester: pytest.Pytester) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interp.report.baseline import (
+from pytest_interp._report.baseline import (
     IMPROVEMENT, KNOWN, MISSING, NEW, REGRESSION, TOLERATED, Baseline, BaselineError, classify, compare, parse,
 )
 

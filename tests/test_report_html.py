@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interp.report.html import STYLE, json_for_script, kind, render
+from pytest_interp._report.html import STYLE, json_for_script, kind, render
 
 EVIL_NAME = ('</script><script>document.documentElement.setAttribute("data-pwned","name")</script>'
              '<script>alert(1)</script>')

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pytest_interp.cli import main
-from pytest_interp.report import merge as merge_module
-from pytest_interp.report import results
+from pytest_interp._cli import main
+from pytest_interp._report import merge as merge_module
+from pytest_interp._report import results
 
 
 def _row(family: str, outcome: str, value: float, size: str = "1k", params: int = 1000,

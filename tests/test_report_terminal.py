@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_interp.report.terminal import axis_line, render, verdict_of
+from pytest_interp._report.terminal import axis_line, render, verdict_of
 
 
 def _r(family: str, size: str, opt: str, outcome: str, seed: int = 0) -> dict[str, Any]:

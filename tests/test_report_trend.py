@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pytest_interp.report.results import build
-from pytest_interp.report.trend import crossing, describe, fit_line, terminal_lines, trends
+from pytest_interp._report.results import build
+from pytest_interp._report.trend import crossing, describe, fit_line, terminal_lines, trends
 
 
 def _v(family: str, params: int, value: float, op: str = ">=", threshold: float = 0.9,

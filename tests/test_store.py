@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pytest_interp.errors import ConfigError
-from pytest_interp.store import Store, default_store_dir
+from pytest_interp._errors import ConfigError
+from pytest_interp._store import Store, default_store_dir
 
 KEY = "ab" * 32
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_interp import strategies as S
-from pytest_interp.tasks import TASKS, make_task
+from pytest_interp._tasks import TASKS, make_task
 
 from interp_results import read_results
 

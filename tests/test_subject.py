@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from pytest_interp import interventions as edit
-from pytest_interp.errors import NotApplicable
-from pytest_interp.grid import Cell
-from pytest_interp.sites import resolve_depth
-from pytest_interp.store import Store
-from pytest_interp.subject import Subject
-from pytest_interp.train import initialize, make_plan
+import pytest_interp as edit
+from pytest_interp._errors import NotApplicable
+from pytest_interp._grid import Cell
+from pytest_interp._sites import resolve_depth
+from pytest_interp._store import Store
+from pytest_interp._subject import Subject
+from pytest_interp._train import initialize, make_plan
 
 
 def _subject(family: str, size: str = "1k") -> Subject:
@@ -91,7 +91,7 @@ def test_per_head_and_per_position_edits() -> None:
 
 
 def test_control_has_the_same_sites_and_initial_weights(tmp_path: Path) -> None:
-    from pytest_interp.zoo import Zoo
+    from pytest_interp._zoo import Zoo
 
     cell = Cell("mlp", "1k", "adam", "sparse-parity", 0)
     zoo = Zoo(Store(tmp_path))
@@ -106,7 +106,7 @@ def test_control_has_the_same_sites_and_initial_weights(tmp_path: Path) -> None:
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
-    from pytest_interp.train import train
+    from pytest_interp._train import train
 
     plan = make_plan(Cell("mlp", "1k", "sgd", "sparse-parity", 1))
     (a, ma), (b, mb) = train(plan), train(plan)
@@ -133,7 +133,7 @@ def test_plan_key_changes_with_everything_that_determines_weights() -> None:
 
 
 def test_shuffled_label_null_model(tmp_path: Path) -> None:
-    from pytest_interp.zoo import Zoo
+    from pytest_interp._zoo import Zoo
 
     zoo = Zoo(Store(tmp_path), budget={"steps": 200})
     trained = zoo.subject(Cell("mlp", "1k", "adam", "sparse-parity", 0))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_interp.errors import ConfigError
-from pytest_interp.verdicts import Quorum, aggregate, interval, parse_quorum
+from pytest_interp._errors import ConfigError
+from pytest_interp._verdicts import Quorum, aggregate, interval, parse_quorum
 
 
 def _r(outcome: str, seed: int, value: float | None = None, control: str | None = None, **kw: Any) -> dict:

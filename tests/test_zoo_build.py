@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_interp.grid import Cell, GridSpec
-from pytest_interp.zoo_build import build, cells_for
+from pytest_interp._grid import Cell, GridSpec
+from pytest_interp._zoo_build import build, cells_for
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = GridSpec(("mlp", "transformer"), ("1k",), ("adam", "sgd"), seeds=1)
@@ -38,7 +38,7 @@ def test_a_second_build_trains_nothing(tmp_path: Path) -> None:
 
 
 def test_cli_zoo_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_interp.cli import main
+    from pytest_interp._cli import main
 
     zoo = tmp_path / "zoo.toml"
     zoo.write_text('[grid]\nfamilies = ["mlp"]\nsizes = ["1k"]\noptimizers = ["adam"]\n[budget]\nsteps = 40\n')
@@ -58,9 +58,9 @@ MANIFEST = ROOT / "fixtures" / "zoo" / "manifest.json"
 @pytest.mark.skipif(not MANIFEST.exists(), reason="no prebuilt zoo in this checkout")
 def test_prebuilt_zoo_matches_the_training_code() -> None:
     """Fails when a change to training code, defaults or families changes a cell's key: rebuild the zoo."""
-    from pytest_interp.grid import PRESETS
-    from pytest_interp.store import Store
-    from pytest_interp.train import make_plan
+    from pytest_interp._grid import PRESETS
+    from pytest_interp._store import Store
+    from pytest_interp._train import make_plan
 
     manifest = json.loads(MANIFEST.read_text())
     store = Store(MANIFEST.parent)
@@ -80,8 +80,8 @@ def test_prebuilt_zoo_matches_the_training_code() -> None:
 
 
 def _not_applicable(keys: set[str]) -> set[str]:
-    from pytest_interp.families import FAMILIES
-    from pytest_interp.tasks import make_task
+    from pytest_interp._families import FAMILIES
+    from pytest_interp._tasks import make_task
 
     out = set()
     for key in keys:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import torch
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.grid import Cell
-from pytest_interp.tasks.base import Task
-from pytest_interp.train import initialize, make_plan, train
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._grid import Cell
+from pytest_interp._tasks.base import Task
+from pytest_interp._train import initialize, make_plan, train
 
 ALL = ["sgd", "adam", "adamw", "muon", "lbfgs", "shampoo", "es", "reptile"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pytest_interp.algorithms.es import ESStepper, centered_ranks
+from pytest_interp._algorithms.es import ESStepper, centered_ranks
 
 
 class Vector(nn.Module):

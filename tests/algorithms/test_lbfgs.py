@@ -7,8 +7,8 @@ import math
 import torch
 from torch import nn
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.algorithms.lbfgs import LBFGSStepper
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._algorithms.lbfgs import LBFGSStepper
 
 
 class Vector(nn.Module):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.algorithms.muon import split_hidden_matrices
-from pytest_interp.grid import Cell
-from pytest_interp.train import initialize, make_plan
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._algorithms.muon import split_hidden_matrices
+from pytest_interp._grid import Cell
+from pytest_interp._train import initialize, make_plan
 
 
 def names(family: str) -> tuple[set[str], set[str]]:

@@ -7,10 +7,10 @@ import copy
 import torch
 from torch import nn
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.grid import Cell
-from pytest_interp.tasks.base import Task
-from pytest_interp.train import evaluate, initialize, make_plan
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._grid import Cell
+from pytest_interp._tasks.base import Task
+from pytest_interp._train import evaluate, initialize, make_plan
 
 LIMIT = 200
 

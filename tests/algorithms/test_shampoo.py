@@ -7,8 +7,8 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from pytest_interp.algorithms import shampoo_optimizer
-from pytest_interp.algorithms.shampoo_optimizer import Shampoo, inverse_root
+from pytest_interp._algorithms import shampoo_optimizer
+from pytest_interp._algorithms.shampoo_optimizer import Shampoo, inverse_root
 
 MakeOpt = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 

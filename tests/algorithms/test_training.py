@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from pytest_interp.algorithms import ALGORITHMS
-from pytest_interp.families import FAMILIES
-from pytest_interp.grid import Cell
-from pytest_interp.train import make_plan, train
+from pytest_interp._algorithms import ALGORITHMS
+from pytest_interp._families import FAMILIES
+from pytest_interp._grid import Cell
+from pytest_interp._train import make_plan, train
 
 ALGORITHM_NAMES = ["sgd", "adam", "adamw", "muon", "lbfgs", "shampoo", "es", "reptile"]
 CI_FAMILIES = ["mlp", "transformer"]

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import pytest
 import torch
 
-from pytest_interp.families import FAMILIES, Family
-from pytest_interp.grid import Cell
-from pytest_interp.subject import Counters, Subject
-from pytest_interp.tasks.base import Batch, InputSpec, Task
+from pytest_interp._families import FAMILIES, Family
+from pytest_interp._grid import Cell
+from pytest_interp._subject import Counters, Subject
+from pytest_interp._tasks.base import Batch, InputSpec, Task
 
 #: One spec per modality the issue names, plus a per-position (language-model-like) one.
 SPECS: dict[str, InputSpec] = {

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from pytest_interp.grid import Cell
-from pytest_interp.store import Store
-from pytest_interp.train import initialize, make_plan
-from pytest_interp.zoo import Zoo
+from pytest_interp._grid import Cell
+from pytest_interp._store import Store
+from pytest_interp._train import initialize, make_plan
+from pytest_interp._zoo import Zoo
 
 from family_helpers import FAMILY_NAMES
 

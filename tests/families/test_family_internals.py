@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.families.recurrent import RecurrentLayer
-from pytest_interp.families.ssm import CHUNK, MIN_DECAY, SelectiveScan, selective_scan, sequential_scan
+from pytest_interp._families.recurrent import RecurrentLayer
+from pytest_interp._families.ssm import CHUNK, MIN_DECAY, SelectiveScan, selective_scan, sequential_scan
 
 
 def _closed_form(decay: torch.Tensor, v: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

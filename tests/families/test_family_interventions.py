@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.interventions import add, mean, replace, zero
-from pytest_interp.sites import Site
+from pytest_interp._interventions import add, mean, replace, zero
+from pytest_interp._sites import Site
 
 from family_helpers import SPECS, cells, make_subject, sample_inputs
 

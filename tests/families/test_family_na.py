@@ -7,10 +7,10 @@ import json
 import pytest
 import torch
 
-from pytest_interp.errors import NotApplicable
-from pytest_interp.families import FAMILIES
-from pytest_interp.tasks import TASKS
-from pytest_interp.tasks.base import InputSpec
+from pytest_interp._errors import NotApplicable
+from pytest_interp._families import FAMILIES
+from pytest_interp._tasks import TASKS
+from pytest_interp._tasks.base import InputSpec
 
 from family_helpers import FAMILY_NAMES, SPECS, make_subject
 
@@ -50,8 +50,8 @@ def test_missing_role_is_not_applicable_on_the_subject() -> None:
 
 CONFTEST = '''
 import torch
-from pytest_interp.tasks import TASKS
-from pytest_interp.tasks.base import Batch, InputSpec, Task
+from pytest_interp._tasks import TASKS
+from pytest_interp._tasks.base import Batch, InputSpec, Task
 
 
 class PreviousToken(Task):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.errors import NotApplicable
-from pytest_interp.families import FAMILIES
-from pytest_interp.families.inputs import patch_side, sequence_length
-from pytest_interp.sites import ROLES, Site
+from pytest_interp._errors import NotApplicable
+from pytest_interp._families import FAMILIES
+from pytest_interp._families.inputs import patch_side, sequence_length
+from pytest_interp._sites import ROLES, Site
 
 from family_helpers import FAMILY_NAMES, SPECS, cells, make_subject, sample_inputs
 

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from pytest_interp.families import FAMILIES
-from pytest_interp.families.base import TOLERANCE, count_params
-from pytest_interp.tasks import TASKS, make_task
-from pytest_interp.tasks.base import InputSpec
+from pytest_interp._families import FAMILIES
+from pytest_interp._families.base import TOLERANCE, count_params
+from pytest_interp._tasks import TASKS, make_task
+from pytest_interp._tasks.base import InputSpec
 
 from family_helpers import FAMILY_NAMES, SPECS, cells
 
@@ -82,7 +82,7 @@ def test_family_module_documents_its_size_rule(family: str) -> None:
     doc = module.__doc__ or ""
     if "Size rule" not in doc:  # lstm and gru point to the shared recurrent module
         assert "recurrent.py" in doc
-        doc = sys.modules["pytest_interp.families.recurrent"].__doc__ or ""
+        doc = sys.modules["pytest_interp._families.recurrent"].__doc__ or ""
     assert "Size rule" in doc
 
 

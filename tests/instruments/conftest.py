@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 import torch
 
-from pytest_interp.subject import Subject
+from pytest_interp._subject import Subject
 
 from .helpers import make_subject
 

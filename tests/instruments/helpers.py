@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pytest_interp.grid import Cell
-from pytest_interp.subject import Subject
-from pytest_interp.train import initialize, make_plan
+from pytest_interp._grid import Cell
+from pytest_interp._subject import Subject
+from pytest_interp._train import initialize, make_plan
 
 
 def make_subject(family: str, size: str, seed: int = 0, task: str = "sparse-parity") -> Subject:

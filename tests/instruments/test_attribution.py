@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pytest_interp.errors import NotApplicable
-from pytest_interp.instruments import (
+from pytest_interp._errors import NotApplicable
+from pytest_interp._instruments import (
     guided_backprop, input_x_gradient, integrated_gradients, quadrature, relu_modules, saliency, site_model,
 )
-from pytest_interp.instruments.attribution import METHODS
+from pytest_interp._instruments.attribution import METHODS
 
 from .helpers import make_subject
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import torch
 
-from pytest_interp.instruments import (
+from pytest_interp._instruments import (
     copying_score, prefix_matching, prefix_matching_score, repeated_tokens, transformer_ov,
 )
 

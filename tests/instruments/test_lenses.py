@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from pytest_interp.errors import NotApplicable
-from pytest_interp.instruments import family_readout, kl_to_final, logit_lens, subject_readout, tuned_lens
+from pytest_interp._errors import NotApplicable
+from pytest_interp._instruments import family_readout, kl_to_final, logit_lens, subject_readout, tuned_lens
 
 from .helpers import make_subject
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import torch
 
-from pytest_interp.instruments import PatchKey, ablation_sweep, patch_units, patching_sweep
-from pytest_interp.interventions import mean as mean_edit
-from pytest_interp.sites import Site
+from pytest_interp._instruments import PatchKey, ablation_sweep, patch_units, patching_sweep
+from pytest_interp._interventions import mean as mean_edit
+from pytest_interp._sites import Site
 
 
 def logit_diff(outputs: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.instruments import logistic_probe, ridge_probe
+from pytest_interp._instruments import logistic_probe, ridge_probe
 
 
 def _gaussian(n: int, d: int, seed: int) -> torch.Tensor:

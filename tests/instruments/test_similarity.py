@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_interp.instruments import cka_matrix, hsic, hsic_unbiased, layer_match_accuracy, linear_cka, random_rotation
+from pytest_interp._instruments import cka_matrix, hsic, hsic_unbiased, layer_match_accuracy, linear_cka, random_rotation
 
 
 def gaussian(n: int, d: int, seed: int) -> torch.Tensor:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import torch
 
-from pytest_interp.instruments import flip_rate, mean_difference, random_direction, relative_norm, steering_effect
+from pytest_interp._instruments import flip_rate, mean_difference, random_direction, relative_norm, steering_effect
 
 from .helpers import make_subject, rewrap
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from pytest_interp.instruments import (
+from pytest_interp._instruments import (
     fourier_concentration, kurtosis, kurtosis_rms, random_rotation, rotate, superposition,
 )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pytest_interp.tasks import TASKS, make_task
-from pytest_interp.tasks.base import IGNORE
+from pytest_interp._tasks import TASKS, make_task
+from pytest_interp._tasks.base import IGNORE
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -91,7 +91,7 @@ def test_superposition_sparsity_is_configurable() -> None:
 
 def test_digits_are_the_real_dataset() -> None:
     task = make_task("digits")
-    from pytest_interp.tasks.digits import load_digits
+    from pytest_interp._tasks.digits import load_digits
 
     images, labels = load_digits()
     assert images.shape == (1797, 1, 8, 8) and sorted(labels.unique().tolist()) == list(range(10))
@@ -100,7 +100,7 @@ def test_digits_are_the_real_dataset() -> None:
 
 
 def test_char_text_latents() -> None:
-    from pytest_interp.tasks.char_text import ALPHABET, _string_mask
+    from pytest_interp._tasks.char_text import ALPHABET, _string_mask
 
     source = 'x = "ab"\ny = 1\n'
     mask = _string_mask(source)

@@ -1,0 +1,75 @@
+"""What every learning algorithm offers the trainer: defaults and a step on a loss closure.
+
+The trainer hands an algorithm a closure that recomputes the loss on the current batch;
+gradient methods backpropagate it, L-BFGS calls it repeatedly, gradient-free methods
+evaluate it under perturbations. One interface serves them all.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from .._tasks.base import Task
+
+LossFn = Callable[[], torch.Tensor]
+
+
+class Stepper(ABC):
+    """One learning algorithm bound to one model's parameters."""
+
+    @abstractmethod
+    def step(self, loss_fn: LossFn) -> float:
+        """Update the parameters once; return the loss before the update."""
+
+
+class Algorithm(ABC):
+    """A named learning algorithm with documented default hyperparameters."""
+
+    name: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]]
+
+    def hparams(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        overrides = dict(overrides or {})
+        unknown = set(overrides) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"{self.name} has no hyperparameter(s) {', '.join(sorted(unknown))}")
+        return {**self.defaults, **overrides}
+
+    @abstractmethod
+    def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper: ...
+
+    def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
+        """Change the initialization before training on `task` (meta-learning does); default: nothing."""
+
+
+class TorchOptimizerStepper(Stepper):
+    """Backpropagate, clip the gradient norm, step one torch optimizer or several.
+
+    Several, because some algorithms split the parameters (Muon for hidden matrices,
+    AdamW for the rest); the clip applies to the gradient of all of them together.
+    """
+
+    def __init__(
+        self, model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
+        clip: float | None,
+    ) -> None:
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizers = [optimizer] if isinstance(optimizer, torch.optim.Optimizer) else list(optimizer)
+        self.optimizer = self.optimizers[0]
+        self.clip = clip
+
+    def step(self, loss_fn: LossFn) -> float:
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        if self.clip:
+            torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        for opt in self.optimizers:
+            opt.step()
+        return float(loss.detach())

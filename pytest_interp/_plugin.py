@@ -1,0 +1,535 @@
+"""pytest hooks only: options, parametrization over cells, outcomes, hand-off to reports.
+
+Heavy imports (torch, the zoo) happen only once a claim is collected or an interp
+option is given. Per-test results travel on `report.interp` as plain data so that
+pytest-xdist carries them from workers to the controller, which alone writes files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pytest
+
+from ._options import ALL_OPTIONS, NO_CONTROLS, Option
+
+if TYPE_CHECKING:
+    from ._grid import Cell
+    from ._session import InterpSession
+
+SESSION_KEY = pytest.StashKey["InterpSession"]()
+CELL_KEY = pytest.StashKey["Cell"]()
+MEASURE_KEY = pytest.StashKey[list]()
+CONTROL_KEY = pytest.StashKey[dict]()
+REGISTRARS_KEY = pytest.StashKey[list]()
+SUBJECT_KEY = pytest.StashKey[dict]()
+PENDING_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import _hookspecs as hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+CELL_SCHEDULING_KEY = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With `-n N` and no `--dist`, schedule by cell: all claims of one cell on one worker."""
+    explicit = any(a == "-d" or a.startswith("--dist") for a in config.invocation_params.args)
+    config.stash[CELL_SCHEDULING_KEY] = bool(getattr(config.option, "numprocesses", None)) and not explicit
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-scope scheduler with the cell (the test's parameter id) as the scope.
+
+    Our own scheduler rather than `xdist_group` marks: those work by rewriting node ids,
+    which newer pytest releases no longer honour.
+    """
+    if not config.stash.get(CELL_SCHEDULING_KEY, False):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CellScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("[", 1)[1].split("@")[0] if "[" in nodeid else nodeid
+
+    return CellScheduling(config, log)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interp", "pytest-interp: interpretability claims across a grid of models")
+    for opt in ALL_OPTIONS:
+        group.addoption(opt.flag, action="store", default=None, metavar=opt.metavar, help=opt.help)
+        parser.addini(opt.ini, help=opt.help, default=None)
+    group.addoption(NO_CONTROLS.flag, action="store_const", const="true", default=None, help=NO_CONTROLS.help)
+    parser.addini(NO_CONTROLS.ini, help=NO_CONTROLS.help, default=None)
+
+
+def _getter(config: pytest.Config) -> Any:
+    def get(opt: Option) -> str | None:
+        value = config.getoption(opt.flag.lstrip("-").replace("-", "_"))
+        if value is None:
+            ini = config.getini(opt.ini)
+            value = ini if ini not in (None, "", []) else None
+        return None if value is None else str(value)
+
+    return get
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
+    config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
+    config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
+    get = _getter(config)
+    if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
+        _session(config)  # validate now: bad input is a usage error before anything runs
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove what conftest hooks and zoo files registered: the registries outlive one run."""
+    for registrar in reversed(config.stash.get(REGISTRARS_KEY, [])):
+        registrar.undo()
+
+
+def interp_session(config: pytest.Config) -> "InterpSession | None":
+    """The run's collected results, for sibling plugins (reports); None when no claim ran."""
+    return config.stash.get(SESSION_KEY, None)
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """True in the process that writes files (not an xdist worker)."""
+    return not _is_worker(config)
+
+
+def _session(config: pytest.Config) -> "InterpSession":
+    """The run's state, created on first need (validating options into a one-line usage error)."""
+    if SESSION_KEY not in config.stash:
+        from ._errors import ConfigError
+        from ._extend import Registrar, load_entry_points
+        from ._options import resolve
+        from ._session import InterpSession
+
+        conftest = Registrar("conftest.py")
+        config.stash[REGISTRARS_KEY] = [conftest]
+        try:
+            load_entry_points()
+            config.hook.pytest_interp_register(registrar=conftest)
+            cfg = resolve(_getter(config), Path(str(config.rootpath)))
+            if cfg.grid.declared:
+                zoo = Registrar("the zoo file")
+                config.stash[REGISTRARS_KEY].append(zoo)
+                for family in cfg.grid.declared:
+                    zoo.family(family)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"pytest-interp: {exc}") from None
+        config.stash[SESSION_KEY] = InterpSession(cfg, listener=_Progress(config))
+    return config.stash[SESSION_KEY]
+
+
+class _Progress:
+    """Training progress lines in the terminal; counts cell events for the results file."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.index = 0
+        self.total = 0
+
+    def __call__(self, event: str, cell: "Cell", info: Any) -> None:
+        pending = self.config.stash[PENDING_KEY]
+        if event == "trained":
+            pending["trained"].append(cell.key)
+        elif event == "loaded":
+            pending["loaded"].append(cell.key)
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or _is_worker(self.config) or self.config.option.verbose < 0:
+            return
+        where = f"{self.index}/{self.total} " if self.total else ""
+        if event == "train-start":
+            tr.write_line(f"[interp] training cell {where}{cell.key} ({info['params']} params)")
+        elif event == "train-progress" and self.config.option.verbose > 0:
+            tr.write_line(f"[interp]   step {info['step']}/{info['steps']} loss {info['loss']:.4f} "
+                          f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")
+        elif event == "trained":
+            m = info["metrics"]
+            state = "diverged" if m["diverged"] else \
+                f"train loss {m['train_loss']:.4f}, test accuracy {m['test_accuracy']:.3f}"
+            tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {state}")
+
+
+# -- parametrization ---------------------------------------------------------
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "model" not in metafunc.fixturenames or not _our_model_fixture(metafunc):
+        return
+    from ._claimspec import claim_spec
+    from ._grid import check_task
+
+    marker = metafunc.definition.get_closest_marker("interp")
+    spec = claim_spec(metafunc.function, dict(marker.kwargs) if marker else None)
+    session = _session(metafunc.config)
+    try:
+        check_task(spec.task)
+        cells = session.config.grid.cells(spec.task, spec.task_options)
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-interp: claim {metafunc.definition.nodeid}: {exc}") from None
+    if not cells:  # a zoo file of named models only, none of which learned this claim's task
+        from ._grid import Cell
+        from ._outcomes import NA_PREFIX
+
+        label = Cell("", "", "", spec.task, 0, tuple(sorted(spec.task_options.items()))).task_label
+        skip = pytest.mark.skip(reason=f"{NA_PREFIX}no model in this run learned {label}")
+        metafunc.parametrize("model", [pytest.param(None, id="no-model", marks=skip)], indirect=True)
+        return
+    params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.key)) for c in cells]
+    metafunc.parametrize("model", params, indirect=True)
+
+
+def _our_model_fixture(metafunc: pytest.Metafunc) -> bool:
+    """False where a conftest overrides `model` with a fixture of its own: then it is theirs."""
+    defs = getattr(metafunc, "_arg2fixturedefs", {}).get("model")
+    if not defs:
+        return True
+    return getattr(defs[-1].func, "__module__", __name__) == __name__
+
+
+def _variant(item: pytest.Item) -> str | None:
+    """Other parameters of a parametrized claim, so (claim, variant, cell) stays unique."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    others = {k: v for k, v in callspec.params.items() if k != "model"}
+    return ",".join(f"{k}={v!r}" for k, v in sorted(others.items())) or None
+
+
+def _cell(item: pytest.Item) -> "Cell | None":
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    from ._grid import Cell
+
+    value = callspec.params.get("model")
+    return value if isinstance(value, Cell) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, dropped = [], []
+    claims = any(_cell(i) for i in items)
+    tasks = _session(config).config.tasks if claims else None
+    if claims and not config.option.collectonly:
+        _check_store(config)
+    for item in items:
+        cell = _cell(item)
+        if cell is not None:
+            item.stash[CELL_KEY] = cell
+            if tasks is not None and cell.task not in tasks:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def _check_store(config: pytest.Config) -> None:
+    """Fail before anything runs, in one line, if the store cannot take a checkpoint (read-only, not a folder)."""
+    from ._errors import ConfigError
+
+    try:
+        _session(config).zoo.store.check_writable()
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-interp: {exc}") from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Build every cell the selected claims need before they run, with progress (not on xdist workers)."""
+    config = session.config
+    if config.option.collectonly or _is_worker(config) or getattr(config.option, "numprocesses", None):
+        return
+    state = _session(config)
+    cells = sorted({item.stash[CELL_KEY] for item in session.items
+                    if CELL_KEY in item.stash and not _missing_roles(item, item.stash[CELL_KEY])})
+    if not cells:
+        return
+    from ._errors import NotApplicable
+
+    todo = [c for c in cells if state.zoo.unsupported(c) is None]
+    progress = state.listener
+    assert isinstance(progress, _Progress)
+    progress.total = len(todo)
+    for i, cell in enumerate(todo, 1):
+        progress.index = i
+        try:
+            state.zoo.subject(cell)
+        except NotApplicable:
+            pass
+        except Exception as exc:  # the claims on this cell will report it as `error`
+            state.build_errors[cell] = exc
+
+
+def _missing_roles(item: pytest.Item, cell: "Cell") -> list[str]:
+    """Roles the claim needs that the cell lacks (then the claim is n/a, nothing to build)."""
+    from ._claimspec import claim_spec
+
+    marker = item.get_closest_marker("interp")
+    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    roles = _session(item.config).zoo.roles(cell)
+    return [r for r in spec.needs if r not in roles]
+
+
+def _size_note(state: "InterpSession", cell: "Cell") -> str | None:
+    """Why a generated cell's actual size misses its target by more than 25%, for the report."""
+    from ._families import FAMILIES
+
+    if cell.source:  # a named model's size is its actual count, not a target
+        return None
+    try:
+        plan = state.zoo.plan(cell)
+        return FAMILIES.get(cell.family).size_note(cell.params_target, plan.task.spec)
+    except Exception:  # checkpoints and HF models have no size rule
+        return None
+
+
+# -- the model fixture -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def model(request: pytest.FixtureRequest) -> Any:
+    """The subject of this cell: loaded (or trained) once per session and shared by every claim.
+
+    Session-scoped, so pytest groups the claims of one cell together and Hypothesis'
+    `@given` claims see a long-lived fixture. Whether a claim may run on the cell at all
+    (n/a, untrained) is decided per claim in `pytest_runtest_setup`, before this runs.
+    """
+    cell = getattr(request, "param", None)
+    if cell is None:
+        raise pytest.UsageError("the `model` fixture is parametrized by pytest-interp; do not override it")
+    return _session(request.config).zoo.subject(cell)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Decide n/a (missing site or modality) and untrained before any fixture or claim runs."""
+    cell = item.stash.get(CELL_KEY, None)
+    if cell is None:
+        return
+    from ._claimspec import claim_spec
+    from ._outcomes import NA_PREFIX, UNTRAINED_PREFIX
+
+    state = _session(item.config)
+    marker = item.get_closest_marker("interp")
+    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    info = item.stash.setdefault(SUBJECT_KEY, {})
+    reason = state.zoo.unsupported(cell)
+    if reason:
+        pytest.skip(NA_PREFIX + reason)
+    info["params"] = state.zoo.params(cell)
+    info["size_note"] = _size_note(state, cell)
+    roles = state.zoo.roles(cell)
+    missing = [r for r in spec.needs if r not in roles]
+    if missing:
+        pytest.skip(NA_PREFIX + f"{cell.family} has no {', '.join(missing)} site")
+    if cell in state.build_errors:
+        raise state.build_errors[cell]
+    subject = state.zoo.subject(cell)
+    info["checkpoint_sha256"] = subject.checkpoint_sha256
+    info["training"] = subject.metrics
+    m = subject.metrics
+    if m.get("diverged"):
+        pytest.skip(UNTRAINED_PREFIX + "training diverged (loss became NaN or inf)")
+    if not m.get("reached", False):
+        pytest.skip(UNTRAINED_PREFIX + f"test accuracy {m.get('test_accuracy', 0):.3f} < target {m.get('target')}")
+
+
+# -- outcomes ----------------------------------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    if CELL_KEY not in item.stash:
+        return (yield)
+    from ._errors import NotApplicable
+    from ._measure import recording
+    from ._outcomes import NA_PREFIX
+
+    with recording() as sink:
+        try:
+            result = yield
+        except NotApplicable as exc:
+            pytest.skip(NA_PREFIX + str(exc))
+        finally:
+            item.stash[MEASURE_KEY] = [m.to_dict() for m in sink]
+    if _session(item.config).config.controls:
+        item.stash[CONTROL_KEY] = _run_on_control(item)
+    return result
+
+
+def _run_on_control(item: pytest.Item) -> dict[str, Any]:
+    """Run a claim that held once more on the cell's untrained control: if it holds there too, it is vacuous."""
+    from ._errors import NotApplicable
+    from ._measure import recording
+
+    funcargs = getattr(item, "funcargs", {})
+    trained = funcargs.get("model")
+    if trained is None:
+        return {"outcome": "n/a", "reason": "no model argument", "measurements": []}
+    funcargs["model"] = trained.control()
+    outcome, reason = "holds", None
+    with recording() as sink:
+        try:
+            item.runtest()
+        except AssertionError as exc:
+            outcome, reason = "breaks", (str(exc).strip().splitlines() or ["AssertionError"])[0][:500]
+        except NotApplicable as exc:
+            outcome, reason = "n/a", str(exc)
+        except pytest.skip.Exception as exc:
+            outcome, reason = "n/a", str(exc.msg)
+        except Exception as exc:  # the control's failure must not change the claim's own outcome
+            first = (str(exc).strip().splitlines() or [""])[0]
+            outcome, reason = "error", f"{type(exc).__name__}: {first}"[:500]
+        finally:
+            funcargs["model"] = trained
+    return {"outcome": outcome, "reason": reason, "measurements": [m.to_dict() for m in sink]}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    cell = item.stash.get(CELL_KEY, None)
+    if cell is None:
+        return report
+    pending = item.config.stash[PENDING_KEY]
+    if call.when == "setup":
+        counters = _session(item.config).zoo.stats.counters
+        report.interp_stats = {"trained": pending["trained"], "loaded": pending["loaded"],
+                               "forward_passes": counters.forward_passes - pending["forward_passes"]}
+        pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes)
+    decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
+    if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
+        outcome, reason = _outcome(call, report)
+        report.interp = _record(item, cell, outcome, reason)
+        report.interp["counterexample"] = _counterexample(call)
+        item.stash.setdefault(SUBJECT_KEY, {})["interp_done"] = True
+    if call.when == "call":
+        counters = _session(item.config).zoo.stats.counters
+        extra = counters.forward_passes - pending["forward_passes"]
+        if extra:
+            report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}
+            pending["forward_passes"] = counters.forward_passes
+    return report
+
+
+def _counterexample(call: pytest.CallInfo[None]) -> str | None:
+    """Hypothesis' shrunk falsifying example, from the notes it adds to the exception."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    notes = [str(n) for n in getattr(exc, "__notes__", []) or []]
+    # "Falsifying example" before Hypothesis 6.16x, "Failing test case" after
+    found = [n for n in notes if n.startswith(("Falsifying example", "Failing test case"))]
+    return "\n".join(found)[:4000] if found else None
+
+
+def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str | None]:
+    from ._outcomes import BREAKS, ERROR, HOLDS, NA, NA_PREFIX, UNTRAINED, UNTRAINED_PREFIX
+
+    if report.passed:
+        return HOLDS, None
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if report.skipped:
+        msg = str(getattr(exc, "msg", "") or "")
+        if msg.startswith(UNTRAINED_PREFIX):
+            return UNTRAINED, msg[len(UNTRAINED_PREFIX):]
+        if msg.startswith(NA_PREFIX):
+            return NA, msg[len(NA_PREFIX):]
+        return NA, msg or "skipped"
+    first = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
+    if call.when == "call" and isinstance(exc, AssertionError):
+        return BREAKS, first[:500]
+    return ERROR, f"{type(exc).__name__}: {first}"[:500]
+
+
+def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -> dict[str, Any]:
+    from ._session import claim_source_hash, result_record
+
+    info = item.stash.get(SUBJECT_KEY, {})
+    fn = getattr(item, "function", None)
+    return result_record(
+        claim=item.nodeid.split("[")[0], variant=_variant(item), cell=cell, outcome=outcome, reason=reason,
+        measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"), size_note=info.get("size_note"),
+        control=item.stash.get(CONTROL_KEY, None) if outcome == "holds" else None,
+        training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
+        checkpoint_sha256=info.get("checkpoint_sha256"),
+    )
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    interp = getattr(report, "interp", None)
+    if interp and interp["outcome"] == "error" and report.when == "call" and report.failed:
+        return "error", "E", "ERROR"
+    return None
+
+
+class _Collector:
+    """Receives reports (also from xdist workers) in the process that writes the reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if _is_worker(self.config):
+            return
+        interp = getattr(report, "interp", None)
+        stats = getattr(report, "interp_stats", None)
+        if interp is None and stats is None:
+            return
+        state = _session(self.config)
+        if interp is not None:
+            state.add_result(interp)
+        if stats is not None:
+            state.add_stats(stats["trained"], stats["loaded"], stats["forward_passes"])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.pluginmanager.register(_Collector(session.config), "interp-collector")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config) or SESSION_KEY not in config.stash:
+        return
+    state = config.stash[SESSION_KEY]
+    if not state.results:
+        return
+    from ._report.terminal import render
+
+    tr = terminalreporter
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower()
+    tr.write_sep("=", "interp: transfer matrices")
+    for line in render(state.results, unicode="utf" in enc, quorum=state.config.quorum):
+        tr.write_line(line)
+    st = state.stats()
+    tr.write_line(f"interp: {st['cells_trained']} cells trained, {st['cells_loaded']} loaded "
+                  f"(store {state.config.store_dir})")
+    if state.config.json_path is not None:
+        tr.write_line(f"interp: results written to {state.config.json_path}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _is_worker(config) or SESSION_KEY not in config.stash:
+        return
+    state = config.stash[SESSION_KEY]
+    if state.config.json_path is None:
+        return
+    from ._report import results
+
+    doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum)
+    results.write(state.config.json_path, doc)

@@ -1,0 +1,185 @@
+"""Cells -> subjects: load each cell's checkpoint from the store, or train and store it.
+
+One Zoo per session (or notebook). It keeps subjects in memory so each model is
+loaded once, and counts what it trained and loaded for the results file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import torch
+
+from ._errors import NotApplicable
+from ._families import FAMILIES
+from ._grid import Cell
+from ._store import Store
+from ._subject import Counters, Subject
+from ._train import Plan, initialize, make_plan, train
+
+#: called with (event, cell, info): "train-start", "train-progress", "trained", "loaded".
+Listener = Callable[[str, Cell, Mapping[str, Any]], None]
+
+
+@dataclass
+class ZooStats:
+    trained: set[str] = field(default_factory=set)
+    loaded: set[str] = field(default_factory=set)
+    counters: Counters = field(default_factory=Counters)
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "cells_trained": len(self.trained),
+            "cells_loaded": len(self.loaded - self.trained),
+            "forward_passes": self.counters.forward_passes,
+        }
+
+
+class Zoo:
+    def __init__(
+        self,
+        store: Store,
+        device: str = "cpu",
+        hparams: Mapping[str, Mapping[str, Any]] | None = None,
+        listener: Listener | None = None,
+        budget: Mapping[str, int] | None = None,
+        sources: Iterable[Any] = (),
+    ) -> None:
+        self.store = store
+        self.device = device
+        self.hparams = {k: dict(v) for k, v in (hparams or {}).items()}
+        self.listener = listener
+        self.budget = dict(budget or {})
+        self.stats = ZooStats()
+        self._plans: dict[Cell, Plan] = {}
+        self._subjects: dict[Cell, Subject] = {}
+        #: models the zoo file names (checkpoints.Source), by their cell's `source`
+        self.sources = {f"{s.kind}-{s.name}": s for s in sources}
+
+    def plan(self, cell: Cell) -> Plan:
+        if cell not in self._plans:
+            self._plans[cell] = make_plan(cell, self.hparams.get(cell.optimizer), self.budget)
+        return self._plans[cell]
+
+    def unsupported(self, cell: Cell) -> str | None:
+        """Why the cell cannot exist (its family cannot take the task's inputs), decided without training."""
+        task_spec = self.plan_task_spec(cell)
+        if cell.source:
+            return self._source(cell).unsupported(task_spec)
+        return FAMILIES.get(cell.family).unsupported(task_spec)
+
+    def params(self, cell: Cell) -> int:
+        """The cell's actual parameter count, known without training or loading."""
+        return self._source(cell).params if cell.source else self.plan(cell).params
+
+    def roles(self, cell: Cell) -> tuple[str, ...]:
+        """The site roles the cell's model has, known without training or loading."""
+        return tuple(self._source(cell).roles) if cell.source else tuple(FAMILIES.get(cell.family).sites)
+
+    def _source(self, cell: Cell) -> Any:
+        try:
+            return self.sources[cell.source]
+        except KeyError:
+            raise ValueError(f"cell {cell.key} names model {cell.source!r}, which this zoo does not list") from None
+
+    def plan_task_spec(self, cell: Cell) -> Any:
+        from ._tasks import make_task
+
+        return make_task(cell.task, **dict(cell.task_options)).spec
+
+    def is_stored(self, cell: Cell) -> bool:
+        return self.store.load(self.plan(cell).key) is not None
+
+    def subject(self, cell: Cell) -> Subject:
+        """The trained subject of a cell, from memory, the store, or training."""
+        if cell in self._subjects:
+            return self._subjects[cell]
+        reason = self.unsupported(cell)
+        if reason:
+            raise NotApplicable(reason)
+        if cell.source:
+            return self._from_source(cell)
+        plan = self.plan(cell)
+        with self.store.lock(plan.key):
+            ckpt = self.store.load(plan.key)
+            if ckpt is not None:
+                module = initialize(plan)
+                module.load_state_dict(ckpt.tensors)
+                metrics, sha = ckpt.meta.get("metrics", {}), ckpt.sha256
+                self.stats.loaded.add(cell.key)
+                self._emit("loaded", cell, {"metrics": metrics})
+            else:
+                module, metrics, sha = self._train(plan)
+        subject = Subject(
+            module, cell, plan.task, params=plan.params, metrics=metrics, checkpoint_sha256=sha,
+            device=self.device, counters=self.stats.counters,
+            control_factory=lambda: self._control(plan),
+            null_factory=lambda kind: self._null(cell),
+        )
+        self._subjects[cell] = subject
+        return subject
+
+    def _train(self, plan: Plan) -> tuple[torch.nn.Module, dict[str, Any], str | None]:
+        cell = plan.cell
+        self._emit("train-start", cell, {"params": plan.params})
+        start = time.perf_counter()
+        module, metrics = train(plan, self.device, lambda info: self._emit("train-progress", cell, info))
+        metrics["seconds"] = round(time.perf_counter() - start, 3)
+        meta = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
+        sha: str | None = None
+        if self.store.writable():
+            sha = self.store.save(plan.key, module.state_dict(), json.loads(json.dumps(meta))).sha256
+        else:
+            warnings.warn(f"store {self.store.root} is read-only: {cell.key} was trained but not saved", stacklevel=2)
+        self.stats.trained.add(cell.key)
+        self._emit("trained", cell, {"metrics": metrics})
+        return module, metrics, sha
+
+    def _from_source(self, cell: Cell) -> Subject:
+        """A model the zoo file names: loaded from its files and evaluated once, never trained or stored."""
+        source = self._source(cell)
+        module, rules, sha = source.load()
+        metrics = source.evaluate(module, self.device)
+        self.stats.loaded.add(cell.key)
+        self._emit("loaded", cell, {"metrics": metrics})
+
+        def control() -> Subject:
+            return Subject(source.control(), cell, source.task, params=source.params, metrics={"control": True},
+                           checkpoint_sha256=None, trained=False, device=self.device, counters=self.stats.counters,
+                           site_rules=rules)
+
+        def null(kind: str) -> Subject:
+            raise NotApplicable(f"{cell.id} was not trained here, so it has no shuffled-label twin")
+
+        subject = Subject(module, cell, source.task, params=source.params, metrics=metrics, checkpoint_sha256=sha,
+                          device=self.device, counters=self.stats.counters, control_factory=control,
+                          null_factory=null, site_rules=rules)
+        self._subjects[cell] = subject
+        return subject
+
+    def _null(self, cell: Cell) -> Subject:
+        """The shuffled-label twin of a cell: its own key, trained and stored like any cell."""
+        from dataclasses import replace
+
+        if dict(cell.task_options).get("shuffle_labels"):
+            raise NotApplicable("a shuffled-label model has no further null")
+        twin = replace(cell, task_options=tuple(sorted((*cell.task_options, ("shuffle_labels", True)))))
+        try:
+            return self.subject(twin)
+        except ValueError as exc:
+            raise NotApplicable(str(exc)) from None
+
+    def _control(self, plan: Plan) -> Subject:
+        return Subject(
+            initialize(plan), plan.cell, plan.task, params=plan.params,
+            metrics={"control": True}, checkpoint_sha256=None, trained=False,
+            device=self.device, counters=self.stats.counters,
+        )
+
+    def _emit(self, event: str, cell: Cell, info: Mapping[str, Any]) -> None:
+        if self.listener:
+            self.listener(event, cell, info)

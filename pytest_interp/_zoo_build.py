@@ -1,0 +1,124 @@
+"""Build the missing cells of a grid in parallel: local processes, or tasks on a Ray cluster.
+
+Every path calls the same `Zoo.subject` in a fresh worker, which trains on one torch thread
+and writes into the same content-addressed store (per-key locks keep two workers off the
+same cell), so serial, process and Ray builds give bit-identical checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ._grid import Cell, GridSpec
+
+EXECUTORS = ("serial", "process", "ray")
+Progress = Callable[[int, int, "BuiltCell"], None]
+
+
+@dataclass(frozen=True)
+class BuiltCell:
+    cell: str
+    store_key: str
+    sha256: str | None
+    trained: bool
+    params: int
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def cells_for(grid: GridSpec, tasks: Sequence[str]) -> list[Cell]:
+    """The generated cells of a grid: named checkpoints and HF models are loaded, never built."""
+    return [c for task in tasks for c in grid.cells(task) if not c.source]
+
+
+def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
+               layers: Sequence[str] = ()) -> dict[str, Any]:
+    """Runs in a worker: load or train one cell. Plain data in and out, so any executor can ship it."""
+    from ._errors import NotApplicable
+    from ._store import Store
+    from ._zoo import Zoo
+
+    start = time.perf_counter()
+    c = Cell(**{**cell, "task_options": tuple(tuple(kv) for kv in cell.get("task_options", ()))})
+    zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), hparams=hparams, budget=budget)
+    plan = zoo.plan(c)
+    try:
+        subject = zoo.subject(c)
+    except NotApplicable as exc:
+        return {"cell": c.key, "store_key": plan.key, "sha256": None, "trained": False, "params": plan.params,
+                "metrics": {"n/a": str(exc)}, "seconds": 0.0}
+    return {"cell": c.key, "store_key": plan.key, "sha256": subject.checkpoint_sha256,
+            "trained": c.key in zoo.stats.trained, "params": plan.params, "metrics": dict(subject.metrics),
+            "seconds": round(time.perf_counter() - start, 3)}
+
+
+def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", workers: int = 2,
+          hparams: Mapping[str, Any] | None = None, budget: Mapping[str, int] | None = None,
+          layers: Sequence[Path] = (), progress: Progress | None = None) -> list[BuiltCell]:
+    """Load or train every cell; returns them in the order given."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; use {', '.join(EXECUTORS)}")
+    todo = list(cells)
+    jobs = [({**asdict(c), "task_options": [list(kv) for kv in c.task_options]}, str(store_dir),
+             dict(hparams or {}), dict(budget or {}), [str(p) for p in layers]) for c in todo]
+    results: dict[str, BuiltCell] = {}
+
+    def done(raw: Mapping[str, Any]) -> None:
+        built = BuiltCell(**raw)
+        results[built.cell] = built
+        if progress:
+            progress(len(results), len(todo), built)
+
+    if executor == "serial" or workers <= 1:
+        for job in jobs:
+            done(_build_one(*job))
+    elif executor == "process":
+        import multiprocessing
+
+        # spawn: a forked torch process can deadlock in its thread pools
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for fut in as_completed([pool.submit(_build_one, *job) for job in jobs]):
+                done(fut.result())
+    else:
+        for raw in _ray_build(jobs, workers):
+            done(raw)
+    return [results[c.key] for c in todo]
+
+
+def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[dict[str, Any]]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("the ray executor needs Ray: pip install 'pytest-interp[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(_build_one)
+        pending = [remote.remote(*job) for job in jobs]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                yield ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def write_manifest(path: Path, built: Sequence[BuiltCell], cells: Sequence[Cell], note: str) -> None:
+    """The prebuilt zoo's manifest: which cell is which file, and the hash of its weights."""
+    entries = []
+    for c, b in sorted(zip(cells, built), key=lambda cb: cb[0].key):
+        if b.sha256 is None:
+            continue
+        entries.append({"cell": c.key, "family": c.family, "size": c.size, "optimizer": c.optimizer,
+                        "task": c.task, "task_options": [list(kv) for kv in c.task_options], "seed": c.seed,
+                        "store_key": b.store_key, "sha256": b.sha256, "params": b.params})
+    doc = {"schema_version": 1, "note": note, "cells": entries}
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,88 @@
+"""`pytest-interp zoo build SPEC`: train the missing cells of a grid, in parallel, into a store.
+
+    pytest-interp zoo build default --tasks sparse-parity --executor process --workers 2
+    pytest-interp zoo build zoo.toml --executor ray
+    pytest-interp zoo build default --store fixtures/zoo --manifest fixtures/zoo/manifest.json
+
+SPEC is what `--interp-models` takes (families, a preset, a zoo file); the other options
+mirror the plugin's. With --manifest, the result is a prebuilt zoo (see fixtures/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._zoo_build import BuiltCell
+
+#: kept here (not imported from zoo_build) so `pytest-interp --help` does not import torch
+EXECUTORS = ("serial", "process", "ray")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    zoo = sub.add_parser("zoo", help="build checkpoints of a grid")
+    zsub = zoo.add_subparsers(dest="zoo_command", required=True, metavar="ZOO_COMMAND")
+    b = zsub.add_parser("build", help="train the missing cells of a grid into the store")
+    b.add_argument("spec", help="families (mlp,cnn), a preset (default) or a zoo file")
+    b.add_argument("--sizes", help="parameter-count targets, e.g. 1k,10k")
+    b.add_argument("--optimizers", help="learning algorithms, e.g. sgd,adam")
+    b.add_argument("--seeds", help="seeds per cell")
+    b.add_argument("--tasks", default=None, help="tasks to train on (default: the default task)")
+    b.add_argument("--store", type=Path, help="checkpoint store (default: $PYTEST_INTERP_STORE or the user cache)")
+    b.add_argument("--executor", choices=EXECUTORS, default="process", help="serial, process (default) or ray")
+    b.add_argument("--workers", type=int, default=2, help="parallel workers (default 2)")
+    b.add_argument("--manifest", type=Path, help="also write a manifest of the built cells (prebuilt zoos)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ._errors import ConfigError
+    from ._grid import check_names, parse_list, parse_models, parse_seeds, parse_sizes
+    from ._algorithms import ALGORITHMS
+    from ._store import default_store_dir
+    from ._tasks import DEFAULT_TASK, TASKS
+    from ._zoo_build import build, cells_for, write_manifest
+
+    try:
+        grid = parse_models(args.spec, Path.cwd())
+        if args.sizes:
+            grid = replace(grid, sizes=parse_sizes(args.sizes))
+        if args.optimizers:
+            grid = replace(grid, optimizers=check_names(parse_list(args.optimizers, "optimizers"), ALGORITHMS))
+        if args.seeds:
+            grid = replace(grid, seeds=parse_seeds(args.seeds))
+        tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else (DEFAULT_TASK,)
+        if args.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+    except ConfigError as exc:
+        print(f"pytest-interp: {exc}", file=sys.stderr)
+        return 2
+    store = args.store or default_store_dir()
+    cells = cells_for(grid, tasks)
+    start = time.perf_counter()
+    print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
+
+    def progress(i: int, n: int, b: "BuiltCell") -> None:
+        what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
+        acc = b.metrics.get("test_accuracy")
+        extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
+        print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
+              flush=True)
+
+    built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,
+                  budget=grid.budget, progress=progress)
+    trained = sum(b.trained for b in built)
+    print(f"pytest-interp: {trained} trained, {len(built) - trained} already there, "
+          f"{time.perf_counter() - start:.1f}s")
+    if args.manifest:
+        for lock in Path(store).rglob("*.lock"):
+            lock.unlink()
+        write_manifest(args.manifest, built, cells, note=f"pytest-interp zoo build {args.spec} "
+                       f"--tasks {','.join(tasks)}")
+        print(f"pytest-interp: manifest written to {args.manifest}")
+    return 0
