@@ -2,6 +2,7 @@
 
     pytest-interp merge A.json B.json ... -o OUT.json
     pytest-interp report RESULTS.json [--html OUT.html] [--quiet]
+    pytest-interp findings [CLAIMS] [--out docs/findings.md]    (the findings report)
 
 Exit codes: 0 done, 1 an input file is unusable (or entries conflict), 2 bad usage.
 Every error is one line on stderr naming the file.
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     from ._zoo_cli import add_parser as add_zoo_parser
 
     add_zoo_parser(sub)
+    from ._findings_cli import add_parser as add_findings_parser
+
+    add_findings_parser(sub)
     return p
 
 
@@ -93,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._zoo_cli import run as run_zoo
 
         return run_zoo(args)
+    if args.command == "findings":
+        from ._findings_cli import run as run_findings
+
+        return run_findings(args)
     try:
         return _merge(args) if args.command == "merge" else _report(args)
     except ResultsFileError as exc:

@@ -1,0 +1,100 @@
+"""`pytest-interp findings`: run every claim file's findings grid and write docs/findings.md.
+
+    pytest-interp findings                      # claims/ -> docs/findings.md, docs/findings/*.json
+    pytest-interp findings --only test_induction_heads --seeds 1 --sizes 1k,10k
+    pytest-interp findings --render-only        # rewrite the page from the results files
+
+Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
+file (written beside its results file, so the grid is on record). Trained cells land in the
+checkpoint store, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    f = sub.add_parser("findings", help="run the claim library's findings grids and write the findings report")
+    f.add_argument("claims", nargs="?", type=Path, default=Path("claims"), help="folder of claim files (default claims)")
+    f.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="the report (default docs/findings.md)")
+    f.add_argument("--results", type=Path, default=None,
+                   help="folder for zoo and results files (default: a folder named like --out, without .md)")
+    f.add_argument("--only", default=None, help="claim files to run, by name: test_induction_heads,test_lenses")
+    f.add_argument("--sizes", default=None, help="size targets (default 1k,10k,100k)")
+    f.add_argument("--optimizers", default=None, help="learning algorithms (default sgd,adam,muon,lbfgs,shampoo,es,reptile)")
+    f.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 3)")
+    f.add_argument("--workers", type=int, default=1, help="pytest-xdist workers per claim file (default 1)")
+    f.add_argument("--store", type=Path, default=None, help="checkpoint store (default: the plugin's)")
+    f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ._errors import ConfigError
+    from ._grid import parse_size
+    from ._report.findings import (DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding,
+                                   render, zoo_toml)
+    from ._report.files import write_text
+
+    try:
+        sizes = args.sizes.split(",") if args.sizes else DEFAULT_SIZES
+        for s in sizes:
+            parse_size(s)
+        optimizers = args.optimizers.split(",") if args.optimizers else DEFAULT_OPTIMIZERS
+        if not all(NAME.match(o) for o in optimizers):
+            raise ConfigError(f"--optimizers {args.optimizers!r}: give names separated by commas")
+        seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
+        if not 1 <= seeds <= 100:
+            raise ConfigError("--seeds must be in 1..100")
+        if args.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        if not args.claims.is_dir():
+            raise ConfigError(f"{args.claims} is not a folder of claim files")
+        findings = [f for f in (read_finding(p) for p in sorted(args.claims.glob("test_*.py"))) if f is not None]
+        only = set(args.only.split(",")) if args.only else None
+        if only is not None and not only <= {f.stem for f in findings}:
+            raise ConfigError(f"--only: no findings file named {sorted(only - {f.stem for f in findings})}; "
+                              f"available: {', '.join(f.stem for f in findings)}")
+    except (ConfigError, ValueError, SyntaxError) as exc:
+        print(f"pytest-interp findings: error: {exc}", file=sys.stderr)
+        return 2
+    results_dir = args.results or args.out.with_suffix("")
+    results_dir.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
+    chosen = [f for f in findings if only is None or f.stem in only]
+    for i, finding in enumerate(chosen, 1):
+        if args.render_only:
+            break
+        zoo = results_dir / f"{finding.stem}.zoo.toml"
+        zoo.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
+        out = results_dir / f"{finding.stem}.json"
+        cmd = [sys.executable, "-m", "pytest", str(finding.path.resolve()), f"--interp-models={zoo.resolve()}",
+               f"--interp-json={out.resolve()}", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+               "--rootdir", str(args.claims.resolve().parent)]
+        if args.store is not None:
+            cmd.append(f"--interp-store={args.store.resolve()}")
+        if args.workers > 1:
+            cmd += ["-n", str(args.workers)]
+        print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
+        rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
+        if rc not in (0, 1):
+            print(f"pytest-interp findings: {finding.path}: pytest exited with {rc}", file=sys.stderr)
+            failed.append(finding.stem)
+    docs = []
+    for finding in findings:
+        path = results_dir / f"{finding.stem}.json"
+        docs.append((finding, json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None))
+    command = "pytest-interp findings" + (f" --sizes {','.join(sizes)}" if args.sizes else "") + \
+        (f" --optimizers {','.join(optimizers)}" if args.optimizers else "") + \
+        (f" --seeds {seeds}" if args.seeds is not None else "")
+    write_text(args.out, render(docs, command=command, sizes=sizes, optimizers=optimizers, seeds=seeds))
+    print(f"pytest-interp findings: report written to {args.out}")
+    if failed:
+        print(f"pytest-interp findings: these files did not finish: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

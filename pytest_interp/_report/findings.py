@@ -1,0 +1,339 @@
+"""The findings report: each claim file's transfer matrices beside the paper's reported direction.
+
+Claim files declare where their claims apply with a module constant, read here without running
+the file (`ast.literal_eval`, so a claim file is never imported to build the report):
+
+    FINDINGS = {"families": ["mlp", "transformer"], "hparams": {"adamw": {"weight_decay": 1.0}},
+                "budget": {"steps": 2000}, "extra_optimizers": ["adamw"]}
+
+The docstring's paragraphs starting "Source:", "Direction reported:", "Condition:" and
+"Measured here:" are shown beside the matrices. The plain-words summaries are computed from
+the verdicts, so the page says what was measured, not what we hoped.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .._errors import ConfigError
+from .._grid import parse_size
+
+#: DESIGN.md's order of learning algorithms; others follow alphabetically.
+ALGORITHMS = ["sgd", "adam", "adamw", "muon", "lbfgs", "shampoo", "es", "reptile"]
+DEFAULT_SIZES = ["1k", "10k", "100k"]
+DEFAULT_OPTIMIZERS = ["sgd", "adam", "muon", "lbfgs", "shampoo", "es", "reptile"]
+DEFAULT_SEEDS = 3
+SECTIONS = ("Source", "Direction reported", "Condition", "Measured here")
+SPEC_KEYS = {"families", "hparams", "budget", "extra_optimizers", "sizes"}
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+SYMBOL = {"holds": "✓", "breaks": "✗", "n/a": "·", "untrained": "?", "error": "E"}
+
+
+@dataclass
+class Finding:
+    """One claim file: its path, its docstring's sections and its grid."""
+
+    path: Path
+    title: str
+    sections: dict[str, str]
+    families: list[str]
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: dict[str, int] = field(default_factory=dict)
+    extra_optimizers: list[str] = field(default_factory=list)
+    sizes: list[str] | None = None
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def _names(value: Any, what: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and NAME.match(v) for v in value):
+        raise ConfigError(f"{path}: FINDINGS[{what!r}] must be a list of names (lowercase, digits, - or _)")
+    return list(value)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str)) and not (isinstance(value, str) and len(value) > 200)
+
+
+def read_finding(path: Path) -> Finding | None:
+    """The file's finding, or None if it declares no FINDINGS; ConfigError for a malformed one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    spec: Any = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FINDINGS" for t in node.targets):
+            try:
+                spec = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: FINDINGS must be a literal dict ({exc})") from None
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not set(spec) <= SPEC_KEYS or "families" not in spec:
+        raise ConfigError(f"{path}: FINDINGS must be a dict with 'families' and only {sorted(SPEC_KEYS)}")
+    hparams = spec.get("hparams", {})
+    if not isinstance(hparams, dict) or not all(
+            isinstance(k, str) and NAME.match(k) and isinstance(v, dict)
+            and all(isinstance(hk, str) and NAME.match(hk) and _scalar(hv) for hk, hv in v.items())
+            for k, v in hparams.items()):
+        raise ConfigError(f"{path}: FINDINGS['hparams'] must map algorithm names to {{name: number or string}}")
+    budget = spec.get("budget", {})
+    if not isinstance(budget, dict) or not all(k in ("steps", "batch_size", "eval_every") and isinstance(v, int)
+                                                and not isinstance(v, bool) and v > 0 for k, v in budget.items()):
+        raise ConfigError(f"{path}: FINDINGS['budget'] takes positive integers for steps, batch_size, eval_every")
+    sizes = spec.get("sizes")
+    if sizes is not None:
+        for s in _names(sizes, "sizes", path):
+            parse_size(s)
+    doc = ast.get_docstring(tree) or ""
+    return Finding(path, doc.strip().splitlines()[0] if doc.strip() else path.stem, doc_sections(doc),
+                   _names(spec["families"], "families", path), hparams, budget,
+                   _names(spec.get("extra_optimizers", []), "extra_optimizers", path), sizes)
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """The docstring's 'Source:', 'Direction reported:', ... paragraphs, joined into one line each."""
+    out: dict[str, str] = {}
+    for para in re.split(r"\n\s*\n", doc):
+        text = " ".join(line.strip() for line in para.strip().splitlines())
+        for name in SECTIONS:
+            if text.startswith(name + ":"):
+                out[name] = text[len(name) + 1:].strip()
+    return out
+
+
+def ordered_optimizers(names: Iterable[str]) -> list[str]:
+    names = list(dict.fromkeys(names))
+    return [n for n in ALGORITHMS if n in names] + sorted(n for n in names if n not in ALGORITHMS)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"cannot write {value!r} to a zoo file")
+
+
+def zoo_toml(finding: Finding, sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
+    """The zoo file that runs this finding's grid."""
+    lines = [f"# The findings grid of {finding.path.name} (written by `pytest-interp findings`).", "[grid]",
+             f"families = {_toml_value(finding.families)}",
+             f"sizes = {_toml_value(list(finding.sizes or sizes))}",
+             f"optimizers = {_toml_value(ordered_optimizers([*optimizers, *finding.extra_optimizers]))}",
+             f"seeds = {seeds}"]
+    for algo, values in sorted(finding.hparams.items()):
+        lines += ["", f"[hparams.{algo}]", *(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))]
+    if finding.budget:
+        lines += ["", "[budget]", *(f"{k} = {_toml_value(v)}" for k, v in sorted(finding.budget.items()))]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _md(text: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _cell(results: Sequence[Mapping[str, Any]]) -> str:
+    """One symbol per seed, in seed order (○ for a hold that is vacuous), as in the terminal report."""
+    return "".join("○" if r["outcome"] == "holds" and r.get("vacuous") else SYMBOL.get(r["outcome"], "E")
+                   for r in sorted(results, key=lambda r: r["seed"]))
+
+
+def _number(x: Any) -> str:
+    if x is None:
+        return "–"
+    x = float(x)
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
+
+
+def _measure(v: Mapping[str, Any]) -> str:
+    ms = v.get("measurements") or []
+    if not ms:
+        return SYMBOL.get(v["verdict"], "")
+    m = ms[0]
+    text = _number(m.get("mean"))
+    null = m.get("null")
+    if isinstance(null, Mapping) and null.get("mean") is not None:
+        text += f" ({_number(null['mean'])})"
+    return text
+
+
+def _size_key(size: str) -> int:
+    try:
+        return parse_size(size)
+    except ValueError:
+        return 0
+
+
+@dataclass
+class Tally:
+    """Seed outcomes along one axis value."""
+
+    holding: int = 0
+    decided: int = 0
+    seeds: int = 0
+    untrained: int = 0
+    na: int = 0
+    error: int = 0
+    vacuous: int = 0
+
+    def add(self, r: Mapping[str, Any]) -> None:
+        self.seeds += 1
+        kind = r["outcome"]
+        if kind in ("holds", "breaks"):
+            self.decided += 1
+            self.holding += kind == "holds"
+            self.vacuous += bool(kind == "holds" and r.get("vacuous"))
+        elif kind == "untrained":
+            self.untrained += 1
+        elif kind == "n/a":
+            self.na += 1
+        else:
+            self.error += 1
+
+
+def _word(t: Tally) -> str:
+    if not t.decided:
+        return "untrained" if t.untrained else "error" if t.error else "n/a"
+    share = t.holding / t.decided
+    return "holds" if share >= 0.8 else "breaks" if share <= 0.2 else "mixed"
+
+
+def axis_summary(results: Sequence[Mapping[str, Any]], axis: str, order: Sequence[str]) -> str:
+    """One sentence: how the claim fares along one axis, in seeds holding over decided seeds."""
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for r in results:
+        tallies[str(r[axis])].add(r)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for value in order:
+        if value in tallies:
+            t = tallies[value]
+            detail = f"{t.holding}/{t.decided}" if t.decided else ""
+            extra = [f"{n} {w}" for n, w in ((t.untrained, "untrained"), (t.error, "error")) if n and t.decided]
+            if t.vacuous:
+                extra.append(f"{t.vacuous} vacuous")
+            groups[_word(t)].append(value + (f" ({detail}{'; ' + ', '.join(extra) if extra else ''})" if detail else ""))
+    words = {"family": "for", "size": "at", "optimizer": "under"}[axis]
+    decided = [w for w in ("holds", "breaks", "mixed") if groups.get(w)]
+    if decided == ["holds"]:
+        head = "transfers: "
+    elif decided == ["breaks"]:
+        head = "breaks throughout: "
+    elif decided:
+        head = "depends on it: "
+    else:
+        head = "no decided cell: "
+    parts = [f"{w} {words} {', '.join(groups[w])}" for w in ("holds", "mixed", "breaks", "untrained", "error", "n/a")
+             if groups.get(w)]
+    return head + "; ".join(parts) + "."
+
+
+Key = tuple[str, str | None]
+
+
+def _by_claim(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[Mapping[str, Any]]]:
+    out: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[(row["claim"], row.get("variant"))].append(row)
+    return out
+
+
+def _first_doc_line(results: Sequence[Mapping[str, Any]]) -> str | None:
+    return next((r["doc"].strip().splitlines()[0] for r in results if (r.get("doc") or "").strip()), None)
+
+
+def render_claim(claim: str, variant: str | None, results: Sequence[Mapping[str, Any]],
+                 verdicts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One claim's matrix (family x size rows, learning algorithms as columns), summaries and metric table."""
+    families = list(dict.fromkeys(r["family"] for r in results))
+    sizes = sorted({r["size"] for r in results}, key=_size_key)
+    optimizers = ordered_optimizers(r["optimizer"] for r in results)
+    cells: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for r in results:
+        cells[(r["family"], r["size"], r["optimizer"])].append(r)
+    name = claim.split("::")[-1] + (f"[{variant}]" if variant else "")
+    out = [f"### `{name}`", ""]
+    first_line = _first_doc_line(results)
+    if first_line:
+        out += [f"*{_md(first_line)}*", ""]
+    head = "| family | size | " + " | ".join(optimizers) + " |"
+    rule = "|---|---|" + "---|" * len(optimizers)
+    out += [head, rule]
+    for fam in families:
+        for size in sizes:
+            row = [_md(_cell(cells[(fam, size, o)])) if (fam, size, o) in cells else "" for o in optimizers]
+            out.append(f"| {fam} | {size} | " + " | ".join(row) + " |")
+    out += ["", f"- **Families** — {axis_summary(results, 'family', families)}",
+            f"- **Sizes** — {axis_summary(results, 'size', sizes)}",
+            f"- **Learning algorithms** — {axis_summary(results, 'optimizer', optimizers)}", ""]
+    table = {(v["family"], v["size"], v["optimizer"]): v for v in verdicts}
+    m0 = next((m for v in verdicts for m in v.get("measurements") or []), None)
+    if m0 is not None:
+        out += [f"<details><summary>{_md(m0['name'])}: mean over seeds, its null in brackets "
+                f"(the claim asks {_md(m0.get('op'))} {_number(m0.get('threshold'))})</summary>", "", head, rule]
+        for fam in families:
+            for size in sizes:
+                row = [_md(_measure(table[(fam, size, o)])) if (fam, size, o) in table else "" for o in optimizers]
+                out.append(f"| {fam} | {size} | " + " | ".join(row) + " |")
+        out += ["", "</details>", ""]
+    return out
+
+
+def overall(results: Sequence[Mapping[str, Any]]) -> Tally:
+    t = Tally()
+    for r in results:
+        t.add(r)
+    return t
+
+
+def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, command: str,
+           sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
+    """docs/findings.md from each finding and its results document (None: not run yet)."""
+    out = ["# Findings: do published interpretability findings transfer?", "",
+           f"Generated by `{command}` from the claim files in `claims/`; do not edit by hand.",
+           "Each claim runs on the families its file names (its `FINDINGS` constant) at sizes "
+           f"{', '.join(sizes)}, under {', '.join(ordered_optimizers(optimizers))} (plus any a file adds), "
+           f"with {seeds} seed(s) per cell. The raw results files lie beside this page in `docs/findings/`.", "",
+           "Legend, one symbol per seed: ✓ holds · ✗ breaks · "
+           "? untrained (the model never reached its task's target, so there is no verdict) · "
+           "· n/a (the family lacks a site the claim needs) · E error · ○ vacuous (it holds on the "
+           "untrained control too). Summaries count seeds holding over seeds decided (holds or breaks); "
+           "'holds' means at least 80% of them hold, 'breaks' at most 20%.", "",
+           "## Summary", "", "| claim file | paper's direction | claim | seeds holding / decided | seeds untrained |",
+           "|---|---|---|---|---|"]
+    body: list[str] = []
+    for finding, doc in findings:
+        direction = finding.sections.get("Direction reported", "")
+        body += [f"## {_md(finding.title)}", "", f"`claims/{finding.path.name}`", ""]
+        for name in SECTIONS:
+            if name in finding.sections:
+                body += [f"**{name}:** {finding.sections[name]}", ""]
+        if doc is None:
+            out.append(f"| `{finding.path.name}` | {_md(direction)} | (not run) | | |")
+            body += ["*Not run yet.*", ""]
+            continue
+        verdicts = _by_claim(doc.get("verdicts", []))
+        for key, results in sorted(_by_claim(doc.get("results", [])).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            t = overall(results)
+            name = key[0].split("::")[-1] + (f"[{key[1]}]" if key[1] else "")
+            out.append(f"| `{finding.path.name}` | {_md(direction)} | `{name}` | {t.holding}/{t.decided} "
+                       f"| {t.untrained}/{t.seeds} |")
+            direction = "〃"
+            body += render_claim(key[0], key[1], results, verdicts.get(key, []))
+        cells = len({r["cell"] for r in doc.get("results", [])})
+        body += [f"*{cells} cells, {len(doc.get('results', []))} results.*", ""]
+    return "\n".join(out + [""] + body).rstrip() + "\n"

@@ -1,0 +1,148 @@
+"""The findings report: FINDINGS specs, the zoo files they become, the page, and `pytest-interp findings`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_interp._errors import ConfigError
+from pytest_interp._report.findings import axis_summary, doc_sections, read_finding, render, zoo_toml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CLAIM = '''"""Parity is decodable.
+
+Source: Someone et al. 2020 (arXiv 2001.00001).
+
+Direction reported: deeper layers decode
+the label better.
+
+Measured here: it holds on mlp.
+"""
+import pytest_interp as interp
+
+FINDINGS = {spec}
+
+
+@interp.claim(task="sparse-parity", needs=["embed"])
+def test_embedding(model):
+    """Breaks: parity is not linear in the bits."""
+    acc = interp.logistic_probe(model.activations("embed"), model.data.latents["parity"])
+    interp.check("probe_accuracy", acc, ">=", 0.9)
+'''
+
+
+def write_claim(folder: Path, spec: str, name: str = "test_parity.py") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(CLAIM.format(spec=spec), encoding="utf-8")
+    return path
+
+
+def result(outcome: str, family: str = "mlp", size: str = "1k", optimizer: str = "adam", seed: int = 0,
+           **extra: Any) -> dict[str, Any]:
+    return {"claim": "claims/test_parity.py::test_embedding", "variant": None, "family": family, "size": size,
+            "optimizer": optimizer, "seed": seed, "outcome": outcome,
+            "cell": f"{family}-{size}-{optimizer}-sparse-parity-s{seed}", "doc": "Breaks: parity.", **extra}
+
+
+def test_spec_and_docstring_are_read_without_running_the_file(tmp_path: Path) -> None:
+    path = write_claim(tmp_path, '{"families": ["mlp"], "hparams": {"adamw": {"weight_decay": 1.0}}, '
+                                 '"budget": {"steps": 500}, "extra_optimizers": ["adamw"]}')
+    path.write_text(path.read_text() + "\nraise SystemExit('never imported')\n")
+    f = read_finding(path)
+    assert f is not None and f.families == ["mlp"] and f.budget == {"steps": 500}
+    assert f.title == "Parity is decodable."
+    assert f.sections["Direction reported"] == "deeper layers decode the label better."
+    assert set(f.sections) == {"Source", "Direction reported", "Measured here"}
+    zoo = tomllib.loads(zoo_toml(f, ["1k", "10k"], ["sgd", "adam"], 3))
+    assert zoo["grid"] == {"families": ["mlp"], "sizes": ["1k", "10k"], "optimizers": ["sgd", "adam", "adamw"], "seeds": 3}
+    assert zoo["hparams"] == {"adamw": {"weight_decay": 1.0}} and zoo["budget"] == {"steps": 500}
+
+
+def test_a_file_without_findings_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.py"
+    path.write_text("def test_x():\n    pass\n")
+    assert read_finding(path) is None
+
+
+@pytest.mark.parametrize("spec", [
+    '{"hparams": {}}',                                   # no families
+    '{"families": "mlp"}',                               # not a list
+    '{"families": ["../mlp"]}',                          # not a name
+    '{"families": ["mlp"], "budget": {"steps": -1}}',
+    '{"families": ["mlp"], "budget": {"epochs": 3}}',
+    '{"families": ["mlp"], "hparams": {"adam": {"lr": [1, 2]}}}',
+    '{"families": ["mlp"], "colour": "red"}',
+    '{"families": ["mlp"], "sizes": ["big"]}',
+    'dict(families=["mlp"])',                            # not a literal
+])
+def test_malformed_specs_are_config_errors(tmp_path: Path, spec: str) -> None:
+    with pytest.raises((ConfigError, ValueError)):
+        read_finding(write_claim(tmp_path, spec))
+
+
+def test_doc_sections_join_wrapped_lines() -> None:
+    doc = "Title.\n\nSource: A\n  B.\n\nCondition: LayerNorm\nwithout gain.\n\nOther: x"
+    assert doc_sections(doc) == {"Source": "A B.", "Condition": "LayerNorm without gain."}
+
+
+def test_axis_summary_counts_seeds_and_says_where_it_breaks() -> None:
+    rs = [result("holds", "mlp", seed=0), result("holds", "mlp", seed=1), result("breaks", "lstm", seed=0),
+          result("breaks", "lstm", seed=1), result("untrained", "gru"), result("n/a", "cnn")]
+    text = axis_summary(rs, "family", ["mlp", "lstm", "gru", "cnn"])
+    assert text == "depends on it: holds for mlp (2/2); breaks for lstm (0/2); untrained for gru; n/a for cnn."
+    assert axis_summary(rs[:2], "family", ["mlp"]).startswith("transfers: ")
+    assert axis_summary(rs[2:4], "family", ["lstm"]).startswith("breaks throughout: ")
+
+
+def test_page_shows_one_symbol_per_seed_the_direction_and_escapes_cells(tmp_path: Path) -> None:
+    f = read_finding(write_claim(tmp_path, '{"families": ["mlp", "lstm"]}'))
+    assert f is not None
+    results = [result("holds", "mlp", optimizer="sgd", seed=0), result("holds", "mlp", optimizer="sgd", seed=1, vacuous=True),
+               result("breaks", "lstm", optimizer="adam", seed=0), result("untrained", "lstm", optimizer="adam", seed=1)]
+    verdicts = [{"claim": results[0]["claim"], "variant": None, "family": "mlp", "size": "1k", "optimizer": "sgd",
+                 "verdict": "holds", "measurements": [{"name": "a|b", "mean": 0.95, "op": ">=", "threshold": 0.9,
+                                                       "null": {"mean": 0.5}}]}]
+    page = render([(f, {"results": results, "verdicts": verdicts})], command="pytest-interp findings",
+                  sizes=["1k"], optimizers=["sgd", "adam"], seeds=2)
+    assert "| mlp | 1k | ✓○ |  |" in page
+    assert "| lstm | 1k |  | ✗? |" in page
+    assert "**Direction reported:** deeper layers decode the label better." in page
+    assert "a\\|b" in page and "| mlp | 1k | 0.95 (0.5) |  |" in page
+    assert "| `test_parity.py` | deeper layers decode the label better. | `test_embedding` | 2/3 | 1/4 |" in page
+    not_run = render([(f, None)], command="c", sizes=["1k"], optimizers=["sgd"], seeds=1)
+    assert "*Not run yet.*" in not_run
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "import sys; from pytest_interp._cli import main; sys.exit(main())", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_cli_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
+    write_claim(tmp_path / "claims", '{"families": ["mlp"]}')
+    for args, words in [(["--sizes", "huge"], "size"), (["--seeds", "0"], "--seeds"),
+                        (["--only", "test_nothing"], "test_nothing"), (["nowhere"], "not a folder")]:
+        done = cli("findings", *args, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+@pytest.mark.usefixtures("store_env")
+def test_cli_runs_a_findings_grid_and_writes_the_page(tmp_path: Path) -> None:
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 300}}')
+    done = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    page = (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert "| mlp | 1k | ✗ |" in page
+    assert (tmp_path / "docs" / "findings" / "test_parity.json").is_file()
+    zoo = tomllib.loads((tmp_path / "docs" / "findings" / "test_parity.zoo.toml").read_text())
+    assert zoo["budget"] == {"steps": 300}
+    again = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--render-only", cwd=tmp_path)
+    assert again.returncode == 0 and (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8") == page
