@@ -3,6 +3,7 @@
     pytest-interp zoo build default --tasks sparse-parity --executor process --workers 2
     pytest-interp zoo build zoo.toml --executor ray
     pytest-interp zoo build default --store fixtures/zoo --manifest fixtures/zoo/manifest.json
+    pytest-interp zoo build default --claims claims/     # the tasks and task options claims/ uses
 
 SPEC is what `--interp-models` takes (families, a preset, a zoo file); the other options
 mirror the plugin's. With --manifest, the result is a prebuilt zoo (see fixtures/README.md).
@@ -34,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     b.add_argument("--optimizers", help="learning algorithms, e.g. sgd,adam")
     b.add_argument("--seeds", help="seeds per cell")
     b.add_argument("--tasks", default=None, help="tasks to train on (default: the default task)")
+    b.add_argument("--claims", type=Path, default=None,
+                   help="a folder of claim files: build the tasks (and task options) their claims use")
     b.add_argument("--store", type=Path, help="checkpoint store (default: $PYTEST_INTERP_STORE or the user cache)")
     b.add_argument("--executor", choices=EXECUTORS, default="process", help="serial, process (default) or ray")
     b.add_argument("--workers", type=int, default=2, help="parallel workers (default 2)")
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ._algorithms import ALGORITHMS
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
-    from ._zoo_build import build, cells_for, write_manifest
+    from ._zoo_build import build, write_manifest
 
     try:
         grid = parse_models(args.spec, Path.cwd())
@@ -56,14 +59,24 @@ def run(args: argparse.Namespace) -> int:
             grid = replace(grid, optimizers=check_names(parse_list(args.optimizers, "optimizers"), ALGORITHMS))
         if args.seeds:
             grid = replace(grid, seeds=parse_seeds(args.seeds))
-        tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else (DEFAULT_TASK,)
+        tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else ()
+        task_keys = [(t, ()) for t in tasks]
+        if args.claims is not None:
+            from ._claim_tasks import claim_tasks
+
+            if not args.claims.is_dir():
+                raise ConfigError(f"--claims {args.claims}: not a folder")
+            task_keys += [k for k in claim_tasks(sorted(args.claims.glob("test_*.py"))) if k not in task_keys]
+            check_names([t for t, _ in task_keys], TASKS)
+        if not task_keys:
+            task_keys = [(DEFAULT_TASK, ())]
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
-    except ConfigError as exc:
+    except (ConfigError, SyntaxError) as exc:
         print(f"pytest-interp: {exc}", file=sys.stderr)
         return 2
     store = args.store or default_store_dir()
-    cells = cells_for(grid, tasks)
+    cells = [c for task, opts in task_keys for c in grid.cells(task, dict(opts)) if not c.source]
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
 
@@ -82,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if args.manifest:
         for lock in Path(store).rglob("*.lock"):
             lock.unlink()
-        write_manifest(args.manifest, built, cells, note=f"pytest-interp zoo build {args.spec} "
-                       f"--tasks {','.join(tasks)}")
+        note = f"pytest-interp zoo build {args.spec}" + (f" --tasks {','.join(tasks)}" if tasks else "") + \
+            (f" --claims {args.claims.as_posix()}" if args.claims is not None else "")
+        write_manifest(args.manifest, built, cells, note=note)
         print(f"pytest-interp: manifest written to {args.manifest}")
     return 0

@@ -91,3 +91,36 @@ def _not_applicable(keys: set[str]) -> set[str]:
         if FAMILIES.get(family).unsupported(make_task(task).spec):
             out.add(key)
     return out
+
+
+def test_claim_tasks_are_read_from_decorators_without_running_the_files(tmp_path: Path) -> None:
+    from pytest_interp._claim_tasks import claim_tasks
+    from pytest_interp._errors import ConfigError
+
+    a = tmp_path / "test_a.py"
+    a.write_text("import pytest, pytest_interp as interp\nraise SystemExit\n"
+                 "@interp.claim(task='superposition', needs=['hidden'], sparsity=0.0)\ndef test_a(model): pass\n"
+                 "@interp.claim()\ndef test_b(model): pass\n"
+                 "@pytest.mark.interp(task='digits')\ndef test_c(model): pass\n"
+                 "@interp.claim(task='superposition', sparsity=0.0)\ndef test_d(model): pass\n")
+    assert claim_tasks([a]) == [("superposition", (("sparsity", 0.0),)), ("sparse-parity", ()), ("digits", ())]
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("import pytest_interp as interp\nN = 3\n@interp.claim(task='x', n=N)\ndef test_x(model): pass\n")
+    with pytest.raises(ConfigError, match="test_bad.py:3"):
+        claim_tasks([bad])
+
+
+def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None:
+    from pytest_interp._cli import main
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "test_a.py").write_text("import pytest_interp as interp\n"
+                                      "@interp.claim(task='superposition', n=6)\ndef test_a(model): pass\n")
+    manifest = tmp_path / "m.json"
+    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--claims", str(claims),
+               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(manifest)])
+    assert rc == 0
+    cells = json.loads(manifest.read_text())["cells"]
+    assert [(c["task"], c["task_options"]) for c in cells] == [("superposition", [["n", 6]])]
+    assert main(["zoo", "build", "mlp", "--claims", str(tmp_path / "nowhere")]) == 2

@@ -1,0 +1,58 @@
+"""Which (task, task options) a folder of claim files needs, read from their source without running them.
+
+`pytest-interp zoo build --claims claims/` uses it to prebuild exactly the cells those claims will
+ask for. Only literal arguments can be read; anything else is an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any, Iterable
+
+from ._errors import ConfigError
+from ._tasks import DEFAULT_TASK
+
+TaskKey = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def _is_claim_call(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    if isinstance(f, ast.Name):
+        return f.id == "claim"
+    if isinstance(f, ast.Attribute):
+        return f.attr == "claim" or (f.attr == "interp" and isinstance(f.value, ast.Attribute) and f.value.attr == "mark")
+    return False
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
+
+
+def claim_tasks(paths: Iterable[Path]) -> list[TaskKey]:
+    """Distinct (task, sorted options) pairs of the claims in these files, in first-seen order."""
+    seen: dict[TaskKey, None] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for deco in node.decorator_list:
+                if not _is_claim_call(deco):
+                    continue
+                assert isinstance(deco, ast.Call)
+                try:
+                    kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords if k.arg is not None}
+                    if deco.args:
+                        kwargs.setdefault("task", ast.literal_eval(deco.args[0]))
+                except ValueError:
+                    raise ConfigError(f"{path}:{deco.lineno}: the claim's arguments must be literals "
+                                      "to be read without running the file") from None
+                if any(k.arg is None for k in deco.keywords):
+                    raise ConfigError(f"{path}:{deco.lineno}: cannot read **options without running the file")
+                task = kwargs.pop("task", DEFAULT_TASK)
+                kwargs.pop("needs", None)
+                seen[(str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))] = None
+    return list(seen)
