@@ -116,3 +116,17 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["merge", "a.json"])
     assert exc.value.code == 2 and "-o" in capsys.readouterr().err
+
+
+def test_merge_keeps_the_named_models_of_every_file() -> None:
+    from pytest_interp._report.merge import merge_grids
+
+    a = {"families": ["mlp"], "models": [{"name": "minilm", "kind": "hf", "path": "m", "family": "minilm",
+                                          "params": 1, "task": "token-identity"}]}
+    b = {"families": ["ckpt"], "models": [{"name": "rc2", "kind": "checkpoint", "path": "c.safetensors",
+                                           "family": "mlp", "params": 2, "task": "sparse-parity"}],
+         "seeds": 2}
+    merged = merge_grids([a, b, a])
+    assert [m["name"] for m in merged["models"]] == ["minilm", "rc2"]
+    assert merged["families"] == ["mlp", "ckpt"] and merged["seeds"] == 2
+    assert "models" not in merge_grids([{"families": ["mlp"]}])

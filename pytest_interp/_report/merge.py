@@ -140,6 +140,13 @@ def merge_grids(grids: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                                f"verdicts cannot be merged")
     out["quorum"] = quorums[0] if quorums else "all"
     out["controls"] = all(bool(g.get("controls", True)) for g in grids)
+    models: dict[str, Any] = {}
+    for g in grids:
+        for m in g.get("models") or []:
+            if isinstance(m, Mapping) and isinstance(m.get("name"), str):
+                models.setdefault(m["name"], dict(m))
+    if models:
+        out["models"] = [models[k] for k in sorted(models)]
     return out
 
 
