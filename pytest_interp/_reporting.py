@@ -157,7 +157,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from ._report.files import write_text
         from ._report.html import render
 
-        write_text(state.html, render(state.document))
+        changes = None
+        if state.comparison is not None:
+            from ._report.baseline import KINDS
+
+            order = {k: i for i, k in enumerate(KINDS)}
+            changes = [{"kind": c.kind, "claim": c.key[0], "variant": c.key[1], "cell": c.key[2], "before": c.before,
+                        "now": c.now, "detail": c.detail}
+                       for c in sorted(state.comparison.changes, key=lambda c: (order.get(c.kind, 99), c.key))]
+        write_text(state.html, render(state.document, changes=changes))
         state.written.append(f"HTML report written to {state.html}")
 
 

@@ -139,8 +139,15 @@ pytestmark_store = pytest.mark.usefixtures("store_env")
 @pytestmark_store
 def test_regression_fails_known_break_expected_improvement_reported(pytester: pytest.Pytester) -> None:
     base = _setup(pytester)
-    result = pytester.runpytest("--interp-models=tiny", f"--interp-baseline={base}", "-rfx")
+    page = pytester.path / "report.html"
+    result = pytester.runpytest("--interp-models=tiny", f"--interp-baseline={base}", "-rfx", f"--interp-html={page}")
     result.assert_outcomes(passed=2, failed=1, xfailed=2)
+    html = page.read_text(encoding="utf-8")
+    section = html[html.index('<section id="baseline">'):html.index("</section>", html.index('<section id="baseline">'))]
+    rows = section.split("<tr ")[1:]
+    assert [r.split('"')[1] for r in rows] == ["change-regression", "change-tolerated", "change-known",
+                                               "change-improvement"], section
+    assert "test_claims.py::test_regressed" in rows[0] and "score = 0.25" in rows[0]
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         f"REGRESSION   test_claims.py::test_regressed @ {CELL}: holds -> breaks "

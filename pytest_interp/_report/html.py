@@ -237,6 +237,8 @@ h4{margin:.6em 0 .3em;font-size:.95em}.muted,.meta{color:#666;font-size:.9em}
 section.claim{border-top:1px solid #ddd;padding:10px 0 14px}
 .panels{display:flex;flex-wrap:wrap;gap:18px}.panel h4{margin:.2em 0}
 table{border-collapse:collapse}
+#baseline td,#baseline th{padding:2px 8px;text-align:left;font-size:.9em}
+tr.change-regression,tr.change-missing{background:#fde2e1;font-weight:600}tr.change-improvement{background:#e3f4e1}
 table.heat th{font-weight:500;font-size:.85em;padding:2px 6px;text-align:right}
 table.heat thead th{text-align:center}
 td.cell{width:58px;height:38px;text-align:center;border:2px solid #fff;border-radius:4px;cursor:default}
@@ -345,8 +347,29 @@ def _run_info(doc: Mapping[str, Any], n_claims: int) -> str:
     return '<dl class="run">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows) + "</dl>"
 
 
-def render(doc: Mapping[str, Any], title: str = "pytest-interp report") -> str:
-    """The page for a results document (with `verdicts`; trends are fitted when absent)."""
+def _baseline_section(changes: Sequence[Mapping[str, Any]] | None) -> str:
+    """Regressions and other changes against the baseline, worst first (the gate's reasons, on the page)."""
+    if changes is None:
+        return ""
+    shown = [c for c in changes if c["kind"] != "unchanged"]
+    if not shown:
+        return '<section id="baseline"><h2>Against the baseline</h2><p class="muted">No changes.</p></section>'
+    rows = "".join(
+        f'<tr class="change-{esc(c["kind"])}"><td>{esc(c["kind"])}</td><td>{esc(c["claim"])}</td>'
+        f'<td>{esc(c.get("variant") or "")}</td><td>{esc(c["cell"])}</td><td>{esc(c.get("before") or "–")}</td>'
+        f'<td>{esc(c.get("now") or "–")}</td><td>{esc(c.get("detail") or "")}</td></tr>' for c in shown)
+    return ('<section id="baseline"><h2>Against the baseline</h2><table><thead><tr><th>change</th><th>claim</th>'
+            '<th>variant</th><th>cell</th><th>baseline</th><th>now</th><th>detail</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></section>")
+
+
+def render(doc: Mapping[str, Any], title: str = "pytest-interp report",
+           changes: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """The page for a results document (with `verdicts`; trends are fitted when absent).
+
+    `changes`, when the run compared with a baseline: one mapping per entry with `kind`,
+    `claim`, `variant`, `cell`, `before`, `now`, `detail`, in the order to show.
+    """
     verdicts = list(doc.get("verdicts") or [])
     trend_list = list(doc["trends"]) if "trends" in doc else fit_trends(verdicts)
     grid = doc.get("grid") or {}
@@ -373,7 +396,7 @@ def render(doc: Mapping[str, Any], title: str = "pytest-interp report") -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{esc(_csp())}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{esc(title)}</h1>{_run_info(doc, len(labels))}{_legend()}"
+        f"<h1>{esc(title)}</h1>{_run_info(doc, len(labels))}{_baseline_section(changes)}{_legend()}"
         '<p class="muted">Hover a cell for its metric and interval; each claim\'s metrics table lists them all.</p>'
         f'<div id="filters"></div><main>{body}</main>'
         f'<footer class="muted">pytest-interp {esc(__version__)}, results schema '
