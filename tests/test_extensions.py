@@ -22,6 +22,13 @@ EXAMPLE = ROOT / "docs" / "examples" / "other-lab"
 pytestmark = pytest.mark.usefixtures("store_env")
 
 
+def copy_probe_claims(dest: Path) -> None:
+    """Our sparse-parity probe claims (the other findings train on other tasks; tests/claims/ covers them)."""
+    (dest / "claims").mkdir()
+    for name in ("test_linear_probe.py", "test_embedding_probe.py"):
+        shutil.copy(ROOT / "claims" / name, dest / "claims" / name)
+
+
 def test_site_mapping_validation() -> None:
     rules = site_rules({"hidden": "encoder.layers.{i}", "logits": {"path": "head", "element": 0},
                         "embed": {"path": "rnn", "element": 0, "time_first": True}})
@@ -100,7 +107,7 @@ def pytest_interp_register(registrar):
 
 def test_conftest_hook_registers_a_family(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST)
-    shutil.copytree(ROOT / "claims", pytester.path / "claims")
+    copy_probe_claims(pytester.path)
     pytester.makepyfile(test_heads='''
 import pytest_interp as interp
 
@@ -129,7 +136,7 @@ def test_a_name_clash_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 
 def test_example_folder_our_claims_on_their_model_and_their_claim_on_our_zoo(pytester: pytest.Pytester) -> None:
-    shutil.copytree(ROOT / "claims", pytester.path / "claims")
+    copy_probe_claims(pytester.path)
     shutil.copytree(EXAMPLE, pytester.path / "other-lab")
     out = pytester.path / "a.json"
     pytester.runpytest("claims", "--interp-models=other-lab/zoo.toml", "--interp-sizes=1k", f"--interp-json={out}")
@@ -215,7 +222,7 @@ def test_an_installed_plugin_package_registers_a_family_and_an_algorithm(
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(src)], check=True, capture_output=True)
     monkeypatch.setenv("PYTHONPATH", str(target))
-    shutil.copytree(ROOT / "claims", pytester.path / "claims")
+    copy_probe_claims(pytester.path)
     out = pytester.path / "r.json"
     result = pytester.runpytest_subprocess("claims/test_linear_probe.py", "--interp-models=tanhnet,mlp",
                                            "--interp-sizes=1k", "--interp-optimizers=rmsprop",
