@@ -19,7 +19,7 @@ TITLES = {
 def render() -> str:
     groups: dict[str, list[str]] = {}
     for name, module in pytest_interp._EXPORTS.items():
-        groups.setdefault(module, []).append(name)
+        groups.setdefault(module.lstrip("_"), []).append(name)
     lines = ["# Public API", "",
              "Claim files and extensions may rely on exactly these names, importable from `pytest_interp`",
              "(plus the module `pytest_interp.strategies`, which needs Hypothesis). Everything else in the",

@@ -63,6 +63,7 @@ class Subject:
         counters: Counters | None = None,
         control_factory: Callable[[], "Subject"] | None = None,
         null_factory: Callable[[str], "Subject"] | None = None,
+        sibling_factory: Callable[[int], "Subject"] | None = None,
         site_rules: Mapping[str, Any] | None = None,
     ) -> None:
         self.module = module.to(device).eval()
@@ -79,6 +80,7 @@ class Subject:
         self._control_factory = control_factory
         self._control: Subject | None = None
         self._null_factory = null_factory
+        self._sibling_factory = sibling_factory
 
     # metadata -------------------------------------------------------------
     family = property(lambda self: self.cell.family)
@@ -209,6 +211,23 @@ class Subject:
         if self._null_factory is None:
             raise NotApplicable("this subject has no null models")
         return self._null_factory(kind)
+
+    def sibling(self, seed: int) -> "Subject":
+        """The same cell trained from another seed (initialization and data order).
+
+        Trained (or loaded) on first use like any cell, and cached like it; the sibling at
+        this subject's own seed is itself, and an untrained control's sibling is the sibling's
+        control (so a claim across seeds re-run on the control compares two initializations).
+        Raises NotApplicable for models not trained here (checkpoints, Hugging Face folders).
+        """
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"seeds are non-negative integers, not {seed}")
+        if seed == self.seed:
+            return self
+        if self._sibling_factory is None:
+            raise NotApplicable("this subject has no siblings at other seeds")
+        return self._sibling_factory(seed)
 
 
 def _check_finite(out: torch.Tensor, subject: Subject) -> None:

@@ -119,6 +119,7 @@ class Zoo:
             device=self.device, counters=self.stats.counters,
             control_factory=lambda: self._control(plan),
             null_factory=lambda kind: self._null(cell),
+            sibling_factory=lambda seed: self._sibling(cell, seed),
         )
         self._subjects[cell] = subject
         return subject
@@ -155,9 +156,12 @@ class Zoo:
         def null(kind: str) -> Subject:
             raise NotApplicable(f"{cell.id} was not trained here, so it has no shuffled-label twin")
 
+        def sibling(seed: int) -> Subject:
+            raise NotApplicable(f"{cell.id} was not trained here, so it has no sibling at seed {seed}")
+
         subject = Subject(module, cell, source.task, params=source.params, metrics=metrics, checkpoint_sha256=sha,
                           device=self.device, counters=self.stats.counters, control_factory=control,
-                          null_factory=null, site_rules=rules)
+                          null_factory=null, sibling_factory=sibling, site_rules=rules)
         self._subjects[cell] = subject
         return subject
 
@@ -173,11 +177,18 @@ class Zoo:
         except ValueError as exc:
             raise NotApplicable(str(exc)) from None
 
+    def _sibling(self, cell: Cell, seed: int) -> Subject:
+        """The same cell at another seed: its own key, trained and stored like any cell."""
+        from dataclasses import replace
+
+        return self.subject(replace(cell, seed=int(seed)))
+
     def _control(self, plan: Plan) -> Subject:
         return Subject(
             initialize(plan), plan.cell, plan.task, params=plan.params,
             metrics={"control": True}, checkpoint_sha256=None, trained=False,
             device=self.device, counters=self.stats.counters,
+            sibling_factory=lambda seed: self._sibling(plan.cell, seed).control(),
         )
 
     def _emit(self, event: str, cell: Cell, info: Mapping[str, Any]) -> None:

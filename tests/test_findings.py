@@ -88,8 +88,8 @@ def test_malformed_specs_are_config_errors(tmp_path: Path, spec: str) -> None:
 
 
 def test_doc_sections_join_wrapped_lines() -> None:
-    doc = "Title.\n\nSource: A\n  B.\n\nCondition: LayerNorm\nwithout gain.\n\nOther: x"
-    assert doc_sections(doc) == {"Source": "A B.", "Condition": "LayerNorm without gain."}
+    doc = "Title.\n\nSource: A\n  B.\n\nCondition: LayerNorm\nwithout gain.\nMeasured here (digits): x\n  y.\n\nOther: z"
+    assert doc_sections(doc) == {"Source": "A B.", "Condition": "LayerNorm without gain.", "Measured here": "(digits): x y."}
 
 
 def test_axis_summary_counts_seeds_and_says_where_it_breaks() -> None:

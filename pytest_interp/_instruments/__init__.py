@@ -10,6 +10,7 @@ from .heads import copying_score, prefix_matching, prefix_matching_score, repeat
 from .lenses import TunedLens, family_readout, kl_to_final, logit_lens, subject_readout, tuned_lens
 from .patching import PatchKey, ablation_sweep, patch_units, patching_sweep
 from .probes import logistic_probe, ridge_probe
+from .ranks import fractional_ranks, spearman
 from .similarity import cka_matrix, hsic, hsic_unbiased, layer_match_accuracy, linear_cka
 from .steering import Steering, flip_rate, mean_difference, random_direction, relative_norm, steering_effect
 from .structure import (
@@ -24,6 +25,8 @@ __all__ = [
     # attributions
     "IGResult", "SiteModel", "saliency", "input_x_gradient", "integrated_gradients", "quadrature",
     "guided_backprop", "relu_modules", "site_model",
+    # rank correlation of maps
+    "fractional_ranks", "spearman",
     # lenses
     "TunedLens", "family_readout", "subject_readout", "kl_to_final", "logit_lens", "tuned_lens",
     # representation similarity

@@ -30,6 +30,8 @@ DEFAULT_SIZES = ["1k", "10k", "100k"]
 DEFAULT_OPTIMIZERS = ["sgd", "adam", "muon", "lbfgs", "shampoo", "es", "reptile"]
 DEFAULT_SEEDS = 3
 SECTIONS = ("Source", "Direction reported", "Condition", "Measured here")
+#: a section's first line: "Measured here:" or "Measured here (digits, seed 0):"
+HEAD = re.compile(r"^(" + "|".join(re.escape(n) for n in SECTIONS) + r")(?=:|\s*\()")
 SPEC_KEYS = {"families", "hparams", "budget", "extra_optimizers", "sizes"}
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 SYMBOL = {"holds": "✓", "breaks": "✗", "n/a": "·", "untrained": "?", "error": "E"}
@@ -98,13 +100,24 @@ def read_finding(path: Path) -> Finding | None:
 
 
 def doc_sections(doc: str) -> dict[str, str]:
-    """The docstring's 'Source:', 'Direction reported:', ... paragraphs, joined into one line each."""
+    """The docstring's 'Source:', 'Direction reported:', ... sections, each joined into one line.
+
+    A section starts at a line beginning with its name and a colon, and runs to the next such
+    line or a blank line.
+    """
     out: dict[str, str] = {}
-    for para in re.split(r"\n\s*\n", doc):
-        text = " ".join(line.strip() for line in para.strip().splitlines())
-        for name in SECTIONS:
-            if text.startswith(name + ":"):
-                out[name] = text[len(name) + 1:].strip()
+    current: str | None = None
+    for raw in doc.splitlines():
+        line = raw.strip()
+        head = HEAD.match(line)
+        if head is not None:
+            current = head.group(1)
+            rest = line[head.end():].strip()
+            out[current] = rest[1:].strip() if rest.startswith(":") else rest
+        elif not line:
+            current = None
+        elif current is not None:
+            out[current] = f"{out[current]} {line}".strip()
     return out
 
 

@@ -1,0 +1,83 @@
+"""`Subject.sibling(seed)`: the same cell trained from another seed (claims across seeds, e.g. CKA)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from pytest_interp._errors import NotApplicable
+from pytest_interp._grid import Cell, load_zoo
+from pytest_interp._store import Store
+from pytest_interp._zoo import Zoo
+
+CELL = Cell("mlp", "1k", "adam", "sparse-parity", 0)
+
+
+def _weights(subject: object) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in subject.module.parameters()]  # type: ignore[attr-defined]
+
+
+def test_sibling_is_the_same_cell_at_another_seed_cached_and_deterministic(tmp_path: Path) -> None:
+    zoo = Zoo(Store(tmp_path / "store"), budget={"steps": 60})
+    subject = zoo.subject(CELL)
+    assert subject.sibling(0) is subject, "the sibling at its own seed is the subject itself"
+    sib = subject.sibling(1)
+    assert sib.cell == Cell("mlp", "1k", "adam", "sparse-parity", 1) and sib.params == subject.params
+    assert sib.trained and sib.checkpoint_sha256
+    assert subject.sibling(1) is sib and zoo.subject(sib.cell) is sib, "cached like any cell"
+    assert zoo.stats.trained == {CELL.key, sib.cell.key}
+    # another seed, other weights
+    assert any(not torch.equal(a, b) for a, b in zip(_weights(subject), _weights(sib)))
+    assert sib.sibling(0) is subject, "siblings are symmetric"
+    with pytest.raises(ValueError, match="non-negative"):
+        subject.sibling(-1)
+    # deterministic: a fresh zoo on another store trains the same weights for the same seed
+    again = Zoo(Store(tmp_path / "other"), budget={"steps": 60}).subject(CELL).sibling(1)
+    assert all(torch.equal(a, b) for a, b in zip(_weights(sib), _weights(again)))
+    # and one on the same store loads it instead of training
+    reloaded = Zoo(Store(tmp_path / "store"), budget={"steps": 60})
+    assert reloaded.subject(CELL).sibling(1).checkpoint_sha256 == sib.checkpoint_sha256
+    assert reloaded.stats.trained == set() and reloaded.stats.loaded == {CELL.key, sib.cell.key}
+
+
+def test_a_controls_sibling_is_the_siblings_control(tmp_path: Path) -> None:
+    zoo = Zoo(Store(tmp_path), budget={"steps": 20})
+    subject = zoo.subject(CELL)
+    control = subject.control()
+    assert control.sibling(0) is control
+    other = control.sibling(2)
+    assert other is subject.sibling(2).control() and not other.trained and other.cell.seed == 2
+    assert any(not torch.equal(a, b) for a, b in zip(_weights(control), _weights(other)))
+
+
+def test_a_named_checkpoint_has_no_sibling(tmp_path: Path) -> None:
+    from pytest_interp._families import FAMILIES
+    from pytest_interp._tasks import make_task
+
+    (tmp_path / "ckpt").mkdir()
+    torch.manual_seed(0)
+    module = FAMILIES.get("mlp").build({"width": 16, "depth": 2, "embed_dim": 4}, make_task("sparse-parity").spec)
+    save_file(module.state_dict(), str(tmp_path / "ckpt" / "a.safetensors"))
+    zoo_file = tmp_path / "zoo.toml"
+    zoo_file.write_text(textwrap.dedent('''
+        [[checkpoint]]
+        name = "a"
+        file = "ckpt/a.safetensors"
+        family = "mlp"
+        config = {width = 16, depth = 2, embed_dim = 4}
+        task = "sparse-parity"
+    '''))
+    grid = load_zoo(zoo_file)
+    zoo = Zoo(Store(tmp_path / "store"), sources=grid.sources)
+    (cell,) = grid.cells("sparse-parity")
+    subject = zoo.subject(cell)
+    assert subject.sibling(cell.seed) is subject
+    with pytest.raises(NotApplicable, match="was not trained here"):
+        subject.sibling(cell.seed + 1)
+    with pytest.raises(NotApplicable, match="no siblings"):
+        subject.control().sibling(cell.seed + 1)
+    assert zoo.stats.trained == set()
