@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         zoo.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
         out = results_dir / f"{finding.stem}.json"
         cmd = [sys.executable, "-m", "pytest", str(finding.path.resolve()), f"--interp-models={zoo.resolve()}",
-               f"--interp-json={out.resolve()}", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+               f"--interp-json={out.resolve()}", "-p", "no:cacheprovider", "-o", "addopts=",
                "--rootdir", str(args.claims.resolve().parent)]
         if args.store is not None:
             cmd.append(f"--interp-store={args.store.resolve()}")
