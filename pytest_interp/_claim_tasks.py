@@ -14,6 +14,8 @@ from ._errors import ConfigError
 from ._tasks import DEFAULT_TASK
 
 TaskKey = tuple[str, tuple[tuple[str, Any], ...]]
+#: the families a task key's claims are restricted to; None: no restriction
+Families = frozenset[str] | None
 
 
 def _is_claim_call(node: ast.expr) -> bool:
@@ -33,7 +35,12 @@ def _hashable(value: Any) -> Any:
 
 def claim_tasks(paths: Iterable[Path]) -> list[TaskKey]:
     """Distinct (task, sorted options) pairs of the claims in these files, in first-seen order."""
-    seen: dict[TaskKey, None] = {}
+    return list(claim_task_families(paths))
+
+
+def claim_task_families(paths: Iterable[Path]) -> dict[TaskKey, Families]:
+    """Each (task, sorted options) pair with the families its claims are restricted to (None: any)."""
+    seen: dict[TaskKey, Families] = {}
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
@@ -54,5 +61,12 @@ def claim_tasks(paths: Iterable[Path]) -> list[TaskKey]:
                     raise ConfigError(f"{path}:{deco.lineno}: cannot read **options without running the file")
                 task = kwargs.pop("task", DEFAULT_TASK)
                 kwargs.pop("needs", None)
-                seen[(str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))] = None
-    return list(seen)
+                families = kwargs.pop("families", None)
+                fams: Families = frozenset([families] if isinstance(families, str) else families) if families else None
+                key = (str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))
+                if key not in seen:
+                    seen[key] = fams
+                else:
+                    before = seen[key]
+                    seen[key] = None if before is None or fams is None else before | fams
+    return seen

@@ -17,6 +17,8 @@ class ClaimSpec:
     task: str = DEFAULT_TASK
     needs: tuple[str, ...] = ()
     task_options: dict[str, Any] = field(default_factory=dict)
+    #: the only families the claim applies to (empty: every family); others are `n/a` before training
+    families: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [r for r in self.needs if r not in ROLES]
@@ -24,12 +26,15 @@ class ClaimSpec:
             raise ValueError(f"unknown role(s) {bad}; roles are {', '.join(ROLES)}")
 
 
-def claim(task: str = DEFAULT_TASK, needs: Iterable[str] = (), **task_options: Any) -> Callable[[F], F]:
+def claim(task: str = DEFAULT_TASK, needs: Iterable[str] = (), *, families: Iterable[str] = (),
+          **task_options: Any) -> Callable[[F], F]:
     """Mark a test as a claim: `@claim(task="sparse-parity", needs=["hidden"])`.
 
-    Cells whose family lacks a needed role are `n/a` before the claim runs.
+    Cells whose family lacks a needed role, or is not among `families` when given (a claim
+    about one architecture's parameters, e.g. the toy model of superposition), are `n/a`
+    before anything trains. Other keywords are the task's options.
     """
-    spec = ClaimSpec(task, tuple(needs), dict(task_options))
+    spec = ClaimSpec(task, tuple(needs), dict(task_options), _names(families))
 
     def mark(fn: F) -> F:
         setattr(fn, ATTR, spec)
@@ -38,12 +43,22 @@ def claim(task: str = DEFAULT_TASK, needs: Iterable[str] = (), **task_options: A
     return mark
 
 
+def _names(families: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(families, str):
+        families = [families]
+    names = tuple(families)
+    if not all(isinstance(f, str) and f for f in names):
+        raise ValueError(f"families must be family names, not {families!r}")
+    return names
+
+
 def claim_spec(fn: Any, marker_kwargs: dict[str, Any] | None = None) -> ClaimSpec:
     """The spec from the decorator, else from `@pytest.mark.interp(...)`, else defaults."""
     spec = getattr(fn, ATTR, None)
     if spec is not None:  # duck-typed: a re-imported module (pytester) makes a new ClaimSpec class
-        return ClaimSpec(spec.task, tuple(spec.needs), dict(spec.task_options))
+        return ClaimSpec(spec.task, tuple(spec.needs), dict(spec.task_options), tuple(getattr(spec, "families", ())))
     if marker_kwargs:
         kw = dict(marker_kwargs)
-        return ClaimSpec(kw.pop("task", DEFAULT_TASK), tuple(kw.pop("needs", ())), kw)
+        task, needs, families = kw.pop("task", DEFAULT_TASK), tuple(kw.pop("needs", ())), _names(kw.pop("families", ()))
+        return ClaimSpec(task, needs, kw, families)
     return ClaimSpec()

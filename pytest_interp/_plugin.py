@@ -259,7 +259,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         return
     state = _session(config)
     cells = sorted({item.stash[CELL_KEY] for item in session.items
-                    if CELL_KEY in item.stash and not _missing_roles(item, item.stash[CELL_KEY])})
+                    if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
     if not cells:
         return
     from ._errors import NotApplicable
@@ -278,14 +278,17 @@ def pytest_runtestloop(session: pytest.Session) -> None:
             state.build_errors[cell] = exc
 
 
-def _missing_roles(item: pytest.Item, cell: "Cell") -> list[str]:
-    """Roles the claim needs that the cell lacks (then the claim is n/a, nothing to build)."""
+def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:
+    """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
     from ._claimspec import claim_spec
 
     marker = item.get_closest_marker("interp")
     spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    if spec.families and cell.family not in spec.families:
+        return f"the claim applies to {', '.join(spec.families)} only"
     roles = _session(item.config).zoo.roles(cell)
-    return [r for r in spec.needs if r not in roles]
+    missing = [r for r in spec.needs if r not in roles]
+    return f"{cell.family} has no {', '.join(missing)} site" if missing else None
 
 
 def _size_note(state: "InterpSession", cell: "Cell") -> str | None:
@@ -323,22 +326,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     cell = item.stash.get(CELL_KEY, None)
     if cell is None:
         return
-    from ._claimspec import claim_spec
     from ._outcomes import NA_PREFIX, UNTRAINED_PREFIX
 
     state = _session(item.config)
-    marker = item.get_closest_marker("interp")
-    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
     info = item.stash.setdefault(SUBJECT_KEY, {})
     reason = state.zoo.unsupported(cell)
     if reason:
         pytest.skip(NA_PREFIX + reason)
     info["params"] = state.zoo.params(cell)
     info["size_note"] = _size_note(state, cell)
-    roles = state.zoo.roles(cell)
-    missing = [r for r in spec.needs if r not in roles]
-    if missing:
-        pytest.skip(NA_PREFIX + f"{cell.family} has no {', '.join(missing)} site")
+    why = _not_applicable(item, cell)
+    if why:
+        pytest.skip(NA_PREFIX + why)
     if cell in state.build_errors:
         raise state.build_errors[cell]
     subject = state.zoo.subject(cell)

@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._zoo_build import BuiltCell
@@ -60,23 +60,25 @@ def run(args: argparse.Namespace) -> int:
         if args.seeds:
             grid = replace(grid, seeds=parse_seeds(args.seeds))
         tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else ()
-        task_keys = [(t, ()) for t in tasks]
+        task_keys: dict[tuple[str, tuple[tuple[str, Any], ...]], frozenset[str] | None] = {(t, ()): None for t in tasks}
         if args.claims is not None:
-            from ._claim_tasks import claim_tasks
+            from ._claim_tasks import claim_task_families
 
             if not args.claims.is_dir():
                 raise ConfigError(f"--claims {args.claims}: not a folder")
-            task_keys += [k for k in claim_tasks(sorted(args.claims.glob("test_*.py"))) if k not in task_keys]
+            for key, fams in claim_task_families(sorted(args.claims.glob("test_*.py"))).items():
+                task_keys.setdefault(key, fams)
             check_names([t for t, _ in task_keys], TASKS)
         if not task_keys:
-            task_keys = [(DEFAULT_TASK, ())]
+            task_keys = {(DEFAULT_TASK, ()): None}
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
     except (ConfigError, SyntaxError) as exc:
         print(f"pytest-interp: {exc}", file=sys.stderr)
         return 2
     store = args.store or default_store_dir()
-    cells = [c for task, opts in task_keys for c in grid.cells(task, dict(opts)) if not c.source]
+    cells = [c for (task, opts), fams in task_keys.items() for c in grid.cells(task, dict(opts))
+             if not c.source and (fams is None or c.family in fams)]
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
 

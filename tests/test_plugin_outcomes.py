@@ -180,6 +180,29 @@ def test_needs_conv(model):
     result.stdout.fnmatch_lines(["*n/a: mlp has no conv.channel site*"])
 
 
+def test_a_claim_restricted_to_families_is_na_elsewhere_before_training(pytester: pytest.Pytester,
+                                                                        tmp_path: Path) -> None:
+    pytester.makepyfile(test_claims='''
+import pytest
+import pytest_interp as interp
+
+@interp.claim(families=["cnn"])
+def test_cnn_only(model):
+    raise AssertionError("never runs on an mlp")
+
+@pytest.mark.interp(families=["transformer"])
+def test_marker_form(model):
+    raise AssertionError("never runs on an mlp")
+''')
+    out = tmp_path / "r.json"
+    result = pytester.runpytest("--interp-models=tiny", "-rs", f"--interp-json={out}",
+                                f"--interp-store={tmp_path / 'empty-store'}")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*n/a: the claim applies to cnn only*", "*n/a: the claim applies to transformer only*"])
+    doc = read_results(out)
+    assert doc["stats"]["cells_trained"] == 0 and {r["outcome"] for r in doc["results"]} == {"n/a"}
+
+
 def test_results_are_deterministic(pytester: pytest.Pytester, tmp_path: Path) -> None:
     _, a = _run(pytester, f"--interp-store={tmp_path / 'a'}")
     _, b = _run(pytester, f"--interp-store={tmp_path / 'b'}")  # trains again from scratch

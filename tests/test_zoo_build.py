@@ -104,6 +104,17 @@ def test_claim_tasks_are_read_from_decorators_without_running_the_files(tmp_path
                  "@pytest.mark.interp(task='digits')\ndef test_c(model): pass\n"
                  "@interp.claim(task='superposition', sparsity=0.0)\ndef test_d(model): pass\n")
     assert claim_tasks([a]) == [("superposition", (("sparsity", 0.0),)), ("sparse-parity", ()), ("digits", ())]
+    from pytest_interp._claim_tasks import claim_task_families
+
+    b = tmp_path / "test_b.py"
+    b.write_text("import pytest_interp as interp\n"
+                 "@interp.claim(task='superposition', families=['tied-ae'], sparsity=0.0)\ndef test_a(model): pass\n"
+                 "@interp.claim(task='digits', families='cnn')\ndef test_b(model): pass\n"
+                 "@interp.claim(task='digits', families=['mlp'])\ndef test_c(model): pass\n")
+    assert claim_task_families([a, b]) == {("superposition", (("sparsity", 0.0),)): None, ("sparse-parity", ()): None,
+                                           ("digits", ()): None}
+    assert claim_task_families([b]) == {("superposition", (("sparsity", 0.0),)): frozenset({"tied-ae"}),
+                                        ("digits", ()): frozenset({"cnn", "mlp"})}
     bad = tmp_path / "test_bad.py"
     bad.write_text("import pytest_interp as interp\nN = 3\n@interp.claim(task='x', n=N)\ndef test_x(model): pass\n")
     with pytest.raises(ConfigError, match="test_bad.py:3"):
