@@ -22,7 +22,7 @@ no evidence either way), 1k SGD 1.0 / 1.0, 10k 1.0 / .67 (Adam and SGD). LSTM 1.
 import pytest_interp as interp
 
 #: The findings report's grid for this file (docs/findings.md): the families where these claims apply;
-#: benchmarks/findings.py adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
+#: `pytest-interp findings` adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
 FINDINGS = {"families": ["mlp", "cnn", "gru"], "hparams": {}, "budget": {}}
 
 

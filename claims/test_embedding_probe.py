@@ -9,7 +9,7 @@ linear probe there should score near chance: this claim shows what `breaks` look
 import pytest_interp as interp
 
 #: The findings report's grid for this file (docs/findings.md): the families where these claims apply;
-#: benchmarks/findings.py adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
+#: `pytest-interp findings` adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
 FINDINGS = {"families": ["mlp", "transformer"], "hparams": {}, "budget": {}}
 
 

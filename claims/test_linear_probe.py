@@ -24,7 +24,7 @@ reached the target yet breaks (.64): the parity is computed after the middle lay
 import pytest_interp as interp
 
 #: The findings report's grid for this file (docs/findings.md): the families where these claims apply;
-#: benchmarks/findings.py adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
+#: `pytest-interp findings` adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
 FINDINGS = {"families": ["mlp", "cnn", "lstm", "gru", "transformer"], "hparams": {}, "budget": {}}
 
 

@@ -34,7 +34,7 @@ import torch
 import pytest_interp as interp
 
 #: The findings report's grid for this file (docs/findings.md): the families where these claims apply;
-#: benchmarks/findings.py adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
+#: `pytest-interp findings` adds sizes 1k, 10k, 100k, the learning algorithms and 3 seeds.
 FINDINGS = {"families": ["mlp", "cnn", "gru"], "hparams": {}, "budget": {}}
 
 #: Images per map comparison (the paper's checks use a few hundred; PILOTS.md 100).

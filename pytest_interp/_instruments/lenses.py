@@ -29,7 +29,8 @@ Readout = Callable[[torch.Tensor], torch.Tensor]
 POOLS = ("mean", "last", "flatten", "none")
 
 #: How each of our families turns its last hidden state into one vector per input.
-FAMILY_POOL = {"transformer": "mean", "attn-only": "mean", "mlp": "none", "lstm": "last", "gru": "last",
+FAMILY_POOL = {"transformer": "mean", "transformer-nogain": "mean", "attn-only": "mean", "attn-only-1l": "mean",
+               "mlp": "none", "lstm": "last", "gru": "last",
                "ssm": "last", "cnn": "flatten"}
 
 

@@ -19,7 +19,12 @@ class RepeatedTokens(Task):
     name = "repeated-tokens"
     defaults = {"vocab": 64, "length": 32, "repeat_fraction": 0.8, "min_segment": 4, "max_segment": 16,
                 "test_size": 256, "test_seed": 0}
-    accuracy_target = 0.5
+    #: 0.05 (3x chance, 1/64): "trained" must not mean "copies in context", or a model without an
+    #: induction head could never be trained and the claim could never break (attn-only-1l
+    #: reaches .13, LSTM .10, GRU .07, SSM .08 in 2000 steps); the claims measure the copying.
+    accuracy_target = 0.05
+    #: train the whole budget: the induction head forms in a phase change long after 3x chance
+    early_stop = False
     budget = {"steps": 2000, "batch_size": 64, "eval_every": 100}
 
     def validate(self) -> None:

@@ -20,6 +20,9 @@ class Superposition(Task):
     name = "superposition"
     defaults = {"n": 20, "sparsity": 0.9, "decay": 0.7, "test_size": 2048, "test_seed": 0}
     accuracy_target = 0.5
+    #: train the whole budget: the geometry keeps changing after R^2 passes 0.5 (a tied-ae stopped
+    #: there "represented" 6 dense features in 5 dimensions; trained on, exactly 5)
+    early_stop = False
     budget = {"steps": 3000, "batch_size": 1024, "eval_every": 100}
 
     def validate(self) -> None:

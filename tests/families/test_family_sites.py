@@ -18,11 +18,13 @@ EXPECTED_ROLES = {
     "lstm": {"embed", "hidden", "logits"},
     "gru": {"embed", "hidden", "logits"},
     "transformer": {"embed", "hidden", "mlp", "attn.pattern", "attn.head", "logits"},
+    "transformer-nogain": {"embed", "hidden", "mlp", "attn.pattern", "attn.head", "logits"},
     "attn-only": {"embed", "hidden", "attn.pattern", "attn.head", "logits"},
+    "attn-only-1l": {"embed", "hidden", "attn.pattern", "attn.head", "logits"},
     "ssm": {"embed", "hidden", "mlp", "logits"},
 }
 #: How images become steps in each sequence family (mlp and cnn keep them as images).
-IMAGE_STEPS = {"transformer": "patches", "attn-only": "patches", "lstm": "rows", "gru": "rows", "ssm": "rows"}
+IMAGE_STEPS = {"transformer": "patches", "transformer-nogain": "patches", "attn-only": "patches", "attn-only-1l": "patches", "lstm": "rows", "gru": "rows", "ssm": "rows"}
 CAUSAL = {"lstm", "gru", "ssm"}  # causal for every output; attention families only for "position"
 
 
@@ -111,7 +113,8 @@ def test_depths_resolve_from_either_end(family: str) -> None:
         if FAMILIES.get(family).sites[role].repeat is None:
             assert n == 1 and subject.site(role) == Site(role)
             continue
-        assert n >= 2, f"{family} should have at least two {role} layers at 3k parameters"
+        least = 1 if family == "attn-only-1l" else 2  # one block by design (the induction-head control)
+        assert n >= least, f"{family} should have at least {least} {role} layers at 3k parameters"
         assert subject.site(role, "last") == subject.site(role, -1) == Site(role, n - 1)
         assert subject.site(role, 0) == subject.site(role, -n) == Site(role, 0)
         assert subject.site(role, "middle") == Site(role, (n - 1) // 2)
