@@ -112,7 +112,10 @@ def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[dict[str, 
 
 
 def write_manifest(path: Path, built: Sequence[BuiltCell], cells: Sequence[Cell], note: str) -> None:
-    """The prebuilt zoo's manifest: which cell is which file, and the hash of its weights."""
+    """The prebuilt zoo's manifest: which cell is which file, and the hash of its weights.
+
+    An existing manifest keeps its entries for other cells, so builds can add to one zoo.
+    """
     entries = []
     for c, b in sorted(zip(cells, built), key=lambda cb: cb[0].key):
         if b.sha256 is None:
@@ -120,5 +123,12 @@ def write_manifest(path: Path, built: Sequence[BuiltCell], cells: Sequence[Cell]
         entries.append({"cell": c.key, "family": c.family, "size": c.size, "optimizer": c.optimizer,
                         "task": c.task, "task_options": [list(kv) for kv in c.task_options], "seed": c.seed,
                         "store_key": b.store_key, "sha256": b.sha256, "params": b.params})
+    if path.is_file():  # a second build into the same prebuilt zoo adds to it (e.g. a second seed)
+        old = json.loads(path.read_text(encoding="utf-8"))
+        mine = {e["cell"] for e in entries}
+        entries = sorted([e for e in old.get("cells", []) if e.get("cell") not in mine] + entries,
+                         key=lambda e: e["cell"])
+        notes = [n for n in str(old.get("note", "")).split("; ") if n]
+        note = "; ".join(notes + ([note] if note not in notes else []))
     doc = {"schema_version": 1, "note": note, "cells": entries}
     path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")

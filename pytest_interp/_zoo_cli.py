@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
         for lock in Path(store).rglob("*.lock"):
             lock.unlink()
         note = f"pytest-interp zoo build {args.spec}" + (f" --tasks {','.join(tasks)}" if tasks else "") + \
-            (f" --claims {args.claims.as_posix()}" if args.claims is not None else "")
+            (f" --claims {args.claims.as_posix()}" if args.claims is not None else "") + \
+            "".join(f" --{k} {v}" for k, v in (("sizes", args.sizes), ("optimizers", args.optimizers),
+                                               ("seeds", args.seeds)) if v)
         write_manifest(args.manifest, built, cells, note=note)
         print(f"pytest-interp: manifest written to {args.manifest}")
     return 0

@@ -134,4 +134,9 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
     assert rc == 0
     cells = json.loads(manifest.read_text())["cells"]
     assert [(c["task"], c["task_options"]) for c in cells] == [("superposition", [["n", 6]])]
+    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "2", "--claims", str(claims),
+               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(manifest)])
+    doc = json.loads(manifest.read_text())
+    assert rc == 0 and [c["seed"] for c in doc["cells"]] == [0, 1], "a second build adds to the manifest"
+    assert doc["note"].count("--claims") == 2 and "--seeds 2" in doc["note"]
     assert main(["zoo", "build", "mlp", "--claims", str(tmp_path / "nowhere")]) == 2

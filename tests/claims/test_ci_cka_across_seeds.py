@@ -3,8 +3,8 @@
 Holds on the 1k CNN (every layer matched, controls .33); breaks on the 1k MLP, whose hidden layers are
 11 units wide: at narrow widths cross-seed matches are near ties (PILOTS.md: .17-.83 at widths <= 256;
 here .33, no better than the untrained controls). Each cell trains its seed-1 sibling on first use.
-The claim file is copied unchanged and run in-process; `--import-mode=importlib` keeps it apart from
-this module, which has the same basename.
+The claim file is copied unchanged and run in-process; `--import-mode=importlib` keeps it apart
+from the modules of the outer test session.
 """
 
 from __future__ import annotations

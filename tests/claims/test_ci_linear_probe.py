@@ -3,8 +3,8 @@
 Holds on the MLP (probe 1.0 vs .52 on the untrained control); breaks on the 1k CNN, whose middle
 hidden site is its first conv block: kernel 3, so no position sees both relevant bits (3 and 7)
 and parity is not a linear function of its features (probe ~.42, chance .5). The claim file is
-copied unchanged and run in-process; `--import-mode=importlib` keeps it apart from this module,
-which has the same basename.
+copied unchanged and run in-process; `--import-mode=importlib` keeps it apart
+from the modules of the outer test session.
 """
 
 from __future__ import annotations

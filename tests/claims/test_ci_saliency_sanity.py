@@ -6,7 +6,8 @@ not to redrawing the logit layer alone; guided backprop keeps the paper's level 
 logit layer is redrawn in the 10k MLP and CNN, not in the 1k CNN (5 channels, stride 2) and not under
 full randomization; it is n/a on the GRU (no nn.ReLU); integrated gradients look insensitive when the
 zero pixels are scored. The claim file is copied unchanged and run in-process;
-`--import-mode=importlib` keeps it apart from this module, which has the same basename.
+`--import-mode=importlib` keeps it apart
+from the modules of the outer test session.
 """
 
 from __future__ import annotations
