@@ -306,6 +306,13 @@ def render_claim(claim: str, variant: str | None, results: Sequence[Mapping[str,
     return out
 
 
+def _first_sentence(text: str, limit: int = 240) -> str:
+    """The summary table's short form of a direction: its first sentence, at most `limit` characters."""
+    m = re.match(r"(.+?[.;:])(\s|$)", text)
+    first = m.group(1) if m else text
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def overall(results: Sequence[Mapping[str, Any]]) -> Tally:
     t = Tally()
     for r in results:
@@ -331,7 +338,7 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
            "|---|---|---|---|---|"]
     body: list[str] = []
     for finding, doc in findings:
-        direction = finding.sections.get("Direction reported", "")
+        direction = _first_sentence(finding.sections.get("Direction reported", ""))
         body += [f"## {_md(finding.title)}", "", f"`claims/{finding.path.name}`", ""]
         for name in SECTIONS:
             if name in finding.sections:
