@@ -308,7 +308,7 @@ def render_claim(claim: str, variant: str | None, results: Sequence[Mapping[str,
 
 def _first_sentence(text: str, limit: int = 240) -> str:
     """The summary table's short form of a direction: its first sentence, at most `limit` characters."""
-    m = re.match(r"(.+?[.;:])(\s|$)", text)
+    m = re.match(r"(.+?\.)(\s|$)", text)
     first = m.group(1) if m else text
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
