@@ -66,11 +66,15 @@ class Zoo:
         return self._plans[cell]
 
     def unsupported(self, cell: Cell) -> str | None:
-        """Why the cell cannot exist (its family cannot take the task's inputs), decided without training."""
-        task_spec = self.plan_task_spec(cell)
+        """Why the cell cannot exist (its family cannot take the task's inputs, or its learning
+        algorithm cannot learn the task), decided without training."""
+        from ._algorithms import ALGORITHMS
+        from ._tasks import make_task
+
+        task = make_task(cell.task, **dict(cell.task_options))
         if cell.source:
-            return self._source(cell).unsupported(task_spec)
-        return FAMILIES.get(cell.family).unsupported(task_spec)
+            return self._source(cell).unsupported(task.spec)
+        return FAMILIES.get(cell.family).unsupported(task.spec) or ALGORITHMS.get(cell.optimizer).unsupported(task)
 
     def params(self, cell: Cell) -> int:
         """The cell's actual parameter count, known without training or loading."""

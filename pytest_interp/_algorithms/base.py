@@ -46,6 +46,10 @@ class Algorithm(ABC):
     def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
         """Change the initialization before training on `task` (meta-learning does); default: nothing."""
 
+    def unsupported(self, task: "Task") -> str | None:
+        """Why this algorithm cannot learn `task` at all (the cell is then `n/a`, never trained); default: None."""
+        return None
+
 
 class TorchOptimizerStepper(Stepper):
     """Backpropagate, clip the gradient norm, step one torch optimizer or several.

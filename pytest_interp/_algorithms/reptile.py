@@ -45,6 +45,11 @@ class Reptile(Algorithm):
         "inner_batch": 64, "meta_lr": 0.1, "lr": 3e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "clip": 1.0,
     }
 
+    def unsupported(self, task: "Task") -> str | None:
+        if not task.related(1):
+            return f"reptile meta-learns from related tasks, and task {task.name!r} offers none"
+        return None
+
     def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
         siblings = task.related(int(hparams["meta_tasks"]), seed=seed)

@@ -55,3 +55,22 @@ def test_prepare_is_deterministic_and_moves_the_init() -> None:
         reptile.prepare(model, plan.task, torch.Generator().manual_seed(1), plan.hparams)
     assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
     assert not all(torch.equal(x, y) for x, y in zip(a.parameters(), control.parameters()))
+
+
+def test_a_task_without_related_tasks_makes_reptile_cells_na_before_training(tmp_path) -> None:
+    from pytest_interp._errors import NotApplicable
+    from pytest_interp._store import Store
+    from pytest_interp._zoo import Zoo
+
+    zoo = Zoo(Store(tmp_path))
+    digits = Cell("mlp", "1k", "reptile", "digits", 0)
+    assert "offers none" in (zoo.unsupported(digits) or "")
+    assert zoo.unsupported(Cell("mlp", "1k", "reptile", "sparse-parity", 0)) is None
+    assert zoo.unsupported(Cell("mlp", "1k", "adam", "digits", 0)) is None
+    try:
+        zoo.subject(digits)
+    except NotApplicable:
+        pass
+    else:
+        raise AssertionError("a reptile cell on digits must be n/a")
+    assert not any(tmp_path.rglob("*.safetensors"))
