@@ -146,3 +146,13 @@ def test_cli_runs_a_findings_grid_and_writes_the_page(tmp_path: Path) -> None:
     assert zoo["budget"] == {"steps": 300}
     again = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--render-only", cwd=tmp_path)
     assert again.returncode == 0 and (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8") == page
+
+
+def test_the_shipped_findings_page_is_current(tmp_path: Path) -> None:
+    """docs/findings.md must be what its results files and today's claim docstrings render to."""
+    out = tmp_path / "findings.md"
+    done = cli("findings", str(ROOT / "claims"), "--render-only", "--out", str(out), "--results",
+               str(ROOT / "docs" / "findings"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "findings.md").read_text(encoding="utf-8"), \
+        "run `pytest-interp findings --render-only`"
