@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "Subject": "_subject",
     "Site": "_sites", "ROLES": "_sites",
     "Cell": "_grid", "GridSpec": "_grid",
-    "NotApplicable": "_errors", "Untrained": "_errors", "ConfigError": "_errors",
+    "NotApplicable": "_errors", "Untrained": "_errors", "ConfigError": "_errors", "NonFiniteOutput": "_errors",
     "Edit": "_interventions", "replace": "_interventions", "zero": "_interventions",
     "mean": "_interventions", "add": "_interventions",
     "logistic_probe": "_instruments", "ridge_probe": "_instruments",
