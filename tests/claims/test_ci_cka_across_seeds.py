@@ -9,25 +9,19 @@ from the modules of the outer test session.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from interp_results import read_results
+from interp_results import run_claim_file
 
-ROOT = Path(__file__).resolve().parents[2]
 CLAIM = "test_linear_cka_matches_corresponding_layers_across_seeds"
 
 
 @pytest.mark.usefixtures("store_env")
 def test_cka_layer_matching_holds_on_the_cnn_and_breaks_on_the_narrow_mlp(pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_cka_across_seeds.py", pytester.path / "claims")
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=mlp,cnn", "--interp-sizes=1k",
-                       "--interp-optimizers=adam", "--interp-seeds=1", f"--interp-json={out}")
-    rows = {r["family"]: r for r in read_results(out)["results"] if r["claim"].endswith(CLAIM)}
+    results_list = run_claim_file(pytester, "test_cka_across_seeds.py", "--interp-models=mlp,cnn", "--interp-sizes=1k",
+                                  "--interp-optimizers=adam", "--interp-seeds=1")
+    rows = {r["family"]: r for r in results_list if r["claim"].endswith(CLAIM)}
     assert {f: r["outcome"] for f, r in rows.items()} == {"cnn": "holds", "mlp": "breaks"}
     cnn, mlp = rows["cnn"]["measurements"][0], rows["mlp"]["measurements"][0]
     assert cnn["name"] == "layer_match_accuracy" and cnn["value"] == 1.0

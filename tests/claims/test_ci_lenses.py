@@ -7,14 +7,11 @@ the transformer and breaks on the GRU.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from interp_results import read_results
+from interp_results import run_claim_file
 
-ROOT = Path(__file__).resolve().parents[2]
 ZOO = """
 [grid]
 families = ["transformer", "gru"]
@@ -28,12 +25,8 @@ LOGIT = "test_logit_lens_is_informative_at_the_middle_hidden_site"
 
 @pytest.mark.usefixtures("store_env")
 def test_logit_lens_needs_a_residual_stream_and_the_tuned_lens_does_not(pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_lenses.py", pytester.path / "claims")
-    (pytester.path / "zoo.toml").write_text(ZOO)
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=zoo.toml", f"--interp-json={out}")
-    results = {(r["claim"].split("::")[1], r["family"]): r for r in read_results(out)["results"]}
+    results_list = run_claim_file(pytester, "test_lenses.py", zoo=ZOO)
+    results = {(r["claim"].split("::")[1], r["family"]): r for r in results_list}
     assert {k: r["outcome"] for k, r in results.items()} == {
         (TUNED, "transformer"): "holds", (TUNED, "gru"): "holds",
         (LOGIT, "transformer"): "holds", (LOGIT, "gru"): "breaks",

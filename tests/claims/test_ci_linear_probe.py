@@ -9,26 +9,20 @@ from the modules of the outer test session.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from interp_results import read_results
+from interp_results import run_claim_file
 
-ROOT = Path(__file__).resolve().parents[2]
 CLAIM = "test_parity_is_linearly_decodable_at_the_middle_hidden_site"
 
 
 @pytest.mark.usefixtures("store_env")
 def test_linear_probe_holds_on_the_mlp_and_breaks_where_the_middle_site_cannot_see_both_bits(
         pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_linear_probe.py", pytester.path / "claims")
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=mlp,cnn", "--interp-sizes=1k",
-                       "--interp-optimizers=adam", "--interp-seeds=1", f"--interp-json={out}")
-    rows = {r["family"]: r for r in read_results(out)["results"] if r["claim"].endswith(CLAIM)}
+    results_list = run_claim_file(pytester, "test_linear_probe.py", "--interp-models=mlp,cnn", "--interp-sizes=1k",
+                                  "--interp-optimizers=adam", "--interp-seeds=1")
+    rows = {r["family"]: r for r in results_list if r["claim"].endswith(CLAIM)}
     assert {f: r["outcome"] for f, r in rows.items()} == {"mlp": "holds", "cnn": "breaks"}
     mlp = rows["mlp"]["measurements"][0]
     assert mlp["name"] == "probe_accuracy" and mlp["value"] >= 0.99

@@ -7,14 +7,11 @@ outliers grow). At 1000 steps Adam's kurtosis ratio was 2.5 here (5.2 at 2000), 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from interp_results import read_results
+from interp_results import run_claim_file
 
-ROOT = Path(__file__).resolve().parents[2]
 ZOO = """
 [grid]
 families = ["transformer-nogain"]
@@ -34,12 +31,8 @@ CLAIM = "test_residual_stream_has_outlier_dimensions"
 
 @pytest.mark.usefixtures("store_env")
 def test_adam_grows_outlier_dimensions_and_sgd_does_not(pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_privileged_basis.py", pytester.path / "claims")
-    (pytester.path / "zoo.toml").write_text(ZOO)
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=zoo.toml", f"--interp-json={out}")
-    results = {(r["claim"].split("::")[1], r["optimizer"]): r for r in read_results(out)["results"]}
+    results_list = run_claim_file(pytester, "test_privileged_basis.py", zoo=ZOO)
+    results = {(r["claim"].split("::")[1], r["optimizer"]): r for r in results_list}
     assert {k: r["outcome"] for k, r in results.items()} == {(CLAIM, "adam"): "holds", (CLAIM, "sgd"): "breaks"}
     adam, sgd = (results[(CLAIM, o)]["measurements"][0] for o in ("adam", "sgd"))
     assert adam["value"] >= 2.0 and not results[(CLAIM, "adam")]["vacuous"]

@@ -12,27 +12,20 @@ from the modules of the outer test session.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 import torch
 
 import pytest_interp as interp
-from interp_results import read_results
-
-ROOT = Path(__file__).resolve().parents[2]
+from interp_results import run_claim_file
 
 
 @pytest.mark.usefixtures("store_env")
 def test_saliency_sanity_checks_hold_and_break_where_the_calibration_says(pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_saliency_sanity.py", pytester.path / "claims")
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=mlp,cnn,gru", "--interp-sizes=1k,10k",
-                       "--interp-optimizers=adam", "--interp-seeds=1", f"--interp-json={out}")
+    results_list = run_claim_file(pytester, "test_saliency_sanity.py", "--interp-models=mlp,cnn,gru", "--interp-sizes=1k,10k",
+                                  "--interp-optimizers=adam", "--interp-seeds=1")
     got = {(r["claim"].split("::")[1], r["variant"], f"{r['family']}-{r['size']}"): r
-           for r in read_results(out)["results"]}
+           for r in results_list}
     outcome = {k: r["outcome"] for k, r in got.items()}
     grad, gb, ig = (f"test_{n}_when_the_weights_are_randomized" for n in
                     ("gradient_saliency_changes", "guided_backprop_barely_changes", "integrated_gradients_change"))

@@ -9,14 +9,11 @@ so the claim breaks there and the holds are not vacuous: the steerable direction
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from interp_results import read_results
+from interp_results import run_claim_file
 
-ROOT = Path(__file__).resolve().parents[2]
 ZOO = """
 [grid]
 families = ["transformer", "gru"]
@@ -28,12 +25,8 @@ seeds = 1
 
 @pytest.mark.usefixtures("store_env")
 def test_steers_a_transformer_and_a_gru_but_not_their_untrained_controls(pytester: pytest.Pytester) -> None:
-    (pytester.path / "claims").mkdir()
-    shutil.copy(ROOT / "claims" / "test_steering.py", pytester.path / "claims")
-    (pytester.path / "zoo.toml").write_text(ZOO)
-    out = pytester.path / "results.json"
-    pytester.runpytest("claims", "--import-mode=importlib", "--interp-models=zoo.toml", f"--interp-json={out}")
-    results = {r["family"]: r for r in read_results(out)["results"]}
+    results_list = run_claim_file(pytester, "test_steering.py", zoo=ZOO)
+    results = {r["family"]: r for r in results_list}
     assert {f: r["outcome"] for f, r in results.items()} == {"transformer": "holds", "gru": "holds"}
     for family, r in results.items():
         m = {x["name"]: x for x in r["measurements"]}
