@@ -127,18 +127,7 @@ class Subject:
         key = _digest(x)
         if key not in self._cache:
             acts: dict[Site, torch.Tensor] = {}
-            handles = []
-            for site in self._sites.all_sites():
-                mod, element = self._sites.target(site)
-                tf = self._sites.rule(site).time_first
-                handles.append(mod.register_forward_hook(self._capture(acts, site, element, tf)))
-            try:
-                with torch.no_grad():
-                    out = self.module(x.to(self.device))
-            finally:
-                for h in handles:
-                    h.remove()
-            self.counters.forward_passes += 1
+            out = self._forward(x, {site: self._capture(acts, site, *self._where(site)) for site in self._sites.all_sites()})
             _check_finite(out, self)
             self._cache[key] = Run(out.detach(), acts)
         return self._cache[key]
@@ -164,12 +153,20 @@ class Subject:
         """Outputs with the given sites edited; mean-ablation uses the mean over `inputs`."""
         x = self.data.x if inputs is None else inputs
         clean = self.run(x) if any(e.kind == "mean" for e in edits.values()) else None
-        handles = []
+        hooks = {}
         for site, edit in edits.items():
-            mod, element = self._sites.target(site)
-            tf = self._sites.rule(site).time_first
+            element, tf = self._where(site)
             ref = clean.activations[site].mean(0, keepdim=True) if clean is not None else None
-            handles.append(mod.register_forward_hook(self._editor(site, edit, element, ref, tf)))
+            hooks[site] = self._editor(site, edit, element, ref, tf)
+        return self._forward(x, hooks).detach()
+
+    def _where(self, site: Site) -> tuple[int | None, bool]:
+        """Which output element holds the site's activation, and whether it is time-first."""
+        return self._sites.target(site)[1], self._sites.rule(site).time_first
+
+    def _forward(self, x: torch.Tensor, hooks: Mapping[Site, Callable[..., Any]]) -> torch.Tensor:
+        """One counted forward pass with these forward hooks on the sites' modules, removed afterwards."""
+        handles = [self._sites.target(site)[0].register_forward_hook(hook) for site, hook in hooks.items()]
         try:
             with torch.no_grad():
                 out = self.module(x.to(self.device))
@@ -177,7 +174,7 @@ class Subject:
             for h in handles:
                 h.remove()
         self.counters.forward_passes += 1
-        return out.detach()
+        return out
 
     @staticmethod
     def _editor(site: Site, edit: Edit, element: int | None, ref: torch.Tensor | None,

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._errors import NotApplicable
+from .probes import _split as split
 from ._common import measuring
 
 Readout = Callable[[torch.Tensor], torch.Tensor]
@@ -107,13 +108,7 @@ class TunedLens:
 
 
 def _split(n: int, test_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError("test_fraction must be in (0, 1)")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_test = max(1, int(round(n * test_fraction)))
-    if n - n_test < 1:
-        raise ValueError(f"too few examples ({n}) to train a tuned lens")
-    return perm[n_test:], perm[:n_test]
+    return split(n, test_fraction, seed, min_train=1, what="a tuned lens")
 
 
 def tuned_lens(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import torch
 
 
-def _split(n: int, test_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _split(n: int, test_fraction: float, seed: int, *, min_train: int = 2,
+           what: str = "a probe") -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded (train, test) split of n examples: held-out scores for probes and tuned lenses alike."""
     if not 0.0 < test_fraction < 1.0:
         raise ValueError("test_fraction must be in (0, 1)")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test = max(1, int(round(n * test_fraction)))
-    if n - n_test < 2:
-        raise ValueError(f"too few examples ({n}) for a probe")
+    if n - n_test < min_train:
+        raise ValueError(f"too few examples ({n}) for {what}")
     return perm[n_test:], perm[:n_test]
 
 
