@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if args.render_only:
             break
         zoo = results_dir / f"{finding.stem}.zoo.toml"
-        zoo.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
+        zoo.write_text(zoo_toml(finding, sizes if args.sizes else None, optimizers, seeds), encoding="utf-8")
         out = results_dir / f"{finding.stem}.json"
         cmd = [sys.executable, "-m", "pytest", str(finding.path.resolve()), f"--interp-models={zoo.resolve()}",
                f"--interp-json={out.resolve()}", "-p", "no:cacheprovider", "-o", "addopts=",

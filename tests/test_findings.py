@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_interp._errors import ConfigError
-from pytest_interp._report.findings import axis_summary, doc_sections, read_finding, render, zoo_toml
+from pytest_interp._report.findings import axis_summary, coverage, doc_sections, read_finding, render, zoo_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,10 +80,12 @@ def test_a_file_without_findings_is_skipped(tmp_path: Path) -> None:
     '{"families": ["mlp"], "hparams": {"adam": {"lr": [1, 2]}}}',
     '{"families": ["mlp"], "colour": "red"}',
     '{"families": ["mlp"], "sizes": ["big"]}',
+    '{"families": ["mlp"], "sizes": []}',
+    '{"families": ["mlp"], "sizes": "1k"}',
     'dict(families=["mlp"])',                            # not a literal
 ])
 def test_malformed_specs_are_config_errors(tmp_path: Path, spec: str) -> None:
-    with pytest.raises((ConfigError, ValueError)):
+    with pytest.raises(ConfigError):
         read_finding(write_claim(tmp_path, spec))
 
 
@@ -115,9 +117,28 @@ def test_page_shows_one_symbol_per_seed_the_direction_and_escapes_cells(tmp_path
     assert "| lstm | 1k |  | ✗? |" in page
     assert "**Direction reported:** deeper layers decode the label better." in page
     assert "a\\|b" in page and "| mlp | 1k | 0.95 (0.5) |  |" in page
-    assert "| `test_parity.py` | deeper layers decode the label better. | `test_embedding` | 2/3 | 1/4 |" in page
+    assert "| `test_parity.py` | reduced: no 1k; no sgd, adam; ? of 2 seeds | deeper layers decode the label better. | `test_embedding` " \
+           "| 2/3 | 1/4 |" in page  # the document names no grid, so it cannot count as the full one
     not_run = render([(f, None)], command="c", sizes=["1k"], optimizers=["sgd"], seeds=1)
     assert "*Not run yet.*" in not_run
+
+
+@pytest.mark.parametrize("grid, words", [
+    ({"sizes": ["1k", "10k", "100k"], "optimizers": ["sgd", "adam", "adamw"], "seeds": 3}, "full"),
+    ({"sizes": ["1k", "10k"], "optimizers": ["adam"], "seeds": 1}, "reduced: no 100k; no sgd; 1 of 3 seeds"),
+    ({}, "reduced: no 1k, 10k, 100k; no sgd, adam; ? of 3 seeds"),
+])
+def test_coverage_says_full_only_when_the_results_cover_the_page_grid(grid: dict[str, Any], words: str) -> None:
+    assert coverage(grid, ["1k", "10k", "100k"], ["adam", "sgd"], 3) == words
+
+
+def test_command_line_sizes_win_over_the_files_own(tmp_path: Path) -> None:
+    f = read_finding(write_claim(tmp_path, '{"families": ["mlp"], "sizes": ["1k"]}'))
+    assert f is not None
+    assert tomllib.loads(zoo_toml(f, None, ["sgd"], 1))["grid"]["sizes"] == ["1k"]
+    assert tomllib.loads(zoo_toml(f, ["10k"], ["sgd"], 1))["grid"]["sizes"] == ["10k"]
+    g = read_finding(write_claim(tmp_path / "other", '{"families": ["mlp"]}'))
+    assert g is not None and tomllib.loads(zoo_toml(g, None, ["sgd"], 1))["grid"]["sizes"] == ["1k", "10k", "100k"]
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,10 @@ the file (`ast.literal_eval`, so a claim file is never imported to build the rep
     FINDINGS = {"families": ["mlp", "transformer"], "hparams": {"adamw": {"weight_decay": 1.0}},
                 "budget": {"steps": 2000}, "extra_optimizers": ["adamw"]}
 
+An optional "sizes" list replaces the default sizes for that file; `--sizes` on the command line
+replaces both. The summary's grid column says, per file, whether its results cover the page's
+grid or what they lack, so a reduced run is never read as the full one.
+
 The docstring's paragraphs starting "Source:", "Direction reported:", "Condition:" and
 "Measured here:" are shown beside the matrices. The plain-words summaries are computed from
 the verdicts, so the page says what was measured, not what we hoped.
@@ -91,8 +95,13 @@ def read_finding(path: Path) -> Finding | None:
         raise ConfigError(f"{path}: FINDINGS['budget'] takes positive integers for steps, batch_size, eval_every")
     sizes = spec.get("sizes")
     if sizes is not None:
-        for s in _names(sizes, "sizes", path):
-            parse_size(s)
+        if not isinstance(sizes, list) or not sizes or not all(isinstance(s, str) for s in sizes):
+            raise ConfigError(f"{path}: FINDINGS['sizes'] must be a list of size targets such as \"1k\"")
+        for s in sizes:
+            try:
+                parse_size(s)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: FINDINGS['sizes']: {exc}") from None
     doc = ast.get_docstring(tree) or ""
     return Finding(path, doc.strip().splitlines()[0] if doc.strip() else path.stem, doc_sections(doc),
                    _names(spec["families"], "families", path), hparams, budget,
@@ -138,11 +147,12 @@ def _toml_value(value: Any) -> str:
     raise ConfigError(f"cannot write {value!r} to a zoo file")
 
 
-def zoo_toml(finding: Finding, sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
-    """The zoo file that runs this finding's grid."""
+def zoo_toml(finding: Finding, sizes: Sequence[str] | None, optimizers: Sequence[str], seeds: int) -> str:
+    """The zoo file that runs this finding's grid: `sizes` given on the command line win over the
+    file's own FINDINGS sizes, which win over the defaults."""
     lines = [f"# The findings grid of {finding.path.name} (written by `pytest-interp findings`).", "[grid]",
              f"families = {_toml_value(finding.families)}",
-             f"sizes = {_toml_value(list(finding.sizes or sizes))}",
+             f"sizes = {_toml_value(list(sizes or finding.sizes or DEFAULT_SIZES))}",
              f"optimizers = {_toml_value(ordered_optimizers([*optimizers, *finding.extra_optimizers]))}",
              f"seeds = {seeds}"]
     for algo, values in sorted(finding.hparams.items()):
@@ -320,6 +330,22 @@ def overall(results: Sequence[Mapping[str, Any]]) -> Tally:
     return t
 
 
+def coverage(grid: Mapping[str, Any], sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
+    """'full' when a results file covers the page's grid, else what it lacks, so a reduced run is never
+    mistaken for the full one."""
+    short = []
+    missing_sizes = [s for s in sizes if s not in (grid.get("sizes") or [])]
+    if missing_sizes:
+        short.append("no " + ", ".join(missing_sizes))
+    missing_opts = [o for o in ordered_optimizers(optimizers) if o not in (grid.get("optimizers") or [])]
+    if missing_opts:
+        short.append("no " + ", ".join(missing_opts))
+    ran = grid.get("seeds")
+    if not isinstance(ran, int) or ran < seeds:
+        short.append(f"{ran if isinstance(ran, int) else '?'} of {seeds} seeds")
+    return "full" if not short else "reduced: " + "; ".join(short)
+
+
 def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, command: str,
            sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
     """docs/findings.md from each finding and its results document (None: not run yet)."""
@@ -334,8 +360,10 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
            "· n/a (the family lacks a site the claim needs) · E error · ○ vacuous (it holds on the "
            "untrained control too). Summaries count seeds holding over seeds decided (holds or breaks); "
            "'holds' means at least 80% of them hold, 'breaks' at most 20%.", "",
-           "## Summary", "", "| claim file | paper's direction | claim | seeds holding / decided | seeds untrained |",
-           "|---|---|---|---|---|"]
+           "## Summary", "",
+           "The grid column says whether a file's results cover the grid above ('full') or what they lack.", "",
+           "| claim file | grid | paper's direction | claim | seeds holding / decided | seeds untrained |",
+           "|---|---|---|---|---|---|"]
     body: list[str] = []
     for finding, doc in findings:
         direction = _first_sentence(finding.sections.get("Direction reported", ""))
@@ -344,19 +372,21 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
             if name in finding.sections:
                 body += [f"**{name}:** {finding.sections[name]}", ""]
         if doc is None:
-            out.append(f"| `{finding.path.name}` | {_md(direction)} | (not run) | | |")
+            out.append(f"| `{finding.path.name}` | not run | {_md(direction)} | | | |")
             body += ["*Not run yet.*", ""]
             continue
         grid = doc.get("grid") or {}
+        cover = coverage(grid, sizes, optimizers, seeds)
         body += [f"Grid run: {', '.join(grid.get('families') or [])} × {', '.join(grid.get('sizes') or [])} × "
-                 f"{', '.join(grid.get('optimizers') or [])} × {grid.get('seeds', '?')} seed(s).", ""]
+                 f"{', '.join(grid.get('optimizers') or [])} × {grid.get('seeds', '?')} seed(s) "
+                 f"({'the full grid' if cover == 'full' else cover.replace('reduced: ', 'reduced grid: ')}).", ""]
         verdicts = _by_claim(doc.get("verdicts", []))
         for key, results in sorted(_by_claim(doc.get("results", [])).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
             t = overall(results)
             name = key[0].split("::")[-1] + (f"[{key[1]}]" if key[1] else "")
-            out.append(f"| `{finding.path.name}` | {_md(direction)} | `{name}` | {t.holding}/{t.decided} "
+            out.append(f"| `{finding.path.name}` | {_md(cover)} | {_md(direction)} | `{name}` | {t.holding}/{t.decided} "
                        f"| {t.untrained}/{t.seeds} |")
-            direction = "〃"
+            direction = cover = "〃"
             body += render_claim(key[0], key[1], results, verdicts.get(key, []))
         cells = len({r["cell"] for r in doc.get("results", [])})
         body += [f"*{cells} cells, {len(doc.get('results', []))} results.*", ""]
