@@ -3,6 +3,7 @@
     pytest-interp findings                      # claims/ -> docs/findings.md, docs/findings/*.json
     pytest-interp findings --only test_induction_heads --seeds 1 --sizes 1k,10k
     pytest-interp findings --render-only        # rewrite the page from the results files
+    pytest-interp findings --plan               # how many cells each file needs, how many to train
 
 Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
 file (written beside its results file, so the grid is on record). Trained cells land in the
@@ -16,7 +17,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--workers", type=int, default=1, help="pytest-xdist workers per claim file (default 1)")
     f.add_argument("--store", type=Path, default=None, help="checkpoint store (default: the plugin's)")
     f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
+    f.add_argument("--plan", action="store_true",
+                   help="train nothing: say per file how many cells its grid needs and how many are not stored yet")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,21 +68,19 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, SyntaxError) as exc:
         print(f"pytest-interp findings: error: {exc}", file=sys.stderr)
         return 2
+    chosen = [f for f in findings if only is None or f.stem in only]
+    if args.plan:
+        return _plan(args, chosen, sizes if args.sizes else None, optimizers, seeds)
     results_dir = args.results or args.out.with_suffix("")
     results_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
-    chosen = [f for f in findings if only is None or f.stem in only]
     for i, finding in enumerate(chosen, 1):
         if args.render_only:
             break
         zoo = results_dir / f"{finding.stem}.zoo.toml"
         zoo.write_text(zoo_toml(finding, sizes if args.sizes else None, optimizers, seeds), encoding="utf-8")
         out = results_dir / f"{finding.stem}.json"
-        cmd = [sys.executable, "-m", "pytest", str(finding.path.resolve()), f"--interp-models={zoo.resolve()}",
-               f"--interp-json={out.resolve()}", "-p", "no:cacheprovider", "-o", "addopts=",
-               "--rootdir", str(args.claims.resolve().parent)]
-        if args.store is not None:
-            cmd.append(f"--interp-store={args.store.resolve()}")
+        cmd = [*_pytest(args, finding.path, zoo), f"--interp-json={out.resolve()}"]
         if args.workers > 1:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
@@ -97,4 +100,33 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"pytest-interp findings: these files did not finish: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
+    """The pytest command that runs one claim file on its zoo file (its own process: a fresh plugin state)."""
+    cmd = [sys.executable, "-m", "pytest", str(claim_file.resolve()), f"--interp-models={zoo.resolve()}",
+           "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(args.claims.resolve().parent)]
+    if args.store is not None:
+        cmd.append(f"--interp-store={args.store.resolve()}")
+    return cmd
+
+
+def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
+          seeds: int) -> int:
+    """Collect each file on its grid (nothing trains) and print the plugin's plan line for it."""
+    from ._report.findings import zoo_toml
+
+    with tempfile.TemporaryDirectory(prefix="interp-plan-") as tmp:
+        for finding in chosen:
+            zoo = Path(tmp) / f"{finding.stem}.zoo.toml"
+            zoo.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
+            done = subprocess.run([*_pytest(args, finding.path, zoo), "--collect-only", "-q"],
+                                  cwd=args.claims.resolve().parent, capture_output=True, text=True)
+            line = next((ln for ln in done.stdout.splitlines() if ln.startswith("pytest-interp: ")), None)
+            if done.returncode not in (0, 5) or line is None:
+                tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+                print(f"pytest-interp findings: {finding.path}: could not collect: {tail[0]}", file=sys.stderr)
+                return 1
+            print(f"{finding.stem}: {line.removeprefix('pytest-interp: ')}", flush=True)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import pytest
 
@@ -258,13 +258,11 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     if config.option.collectonly or _is_worker(config) or getattr(config.option, "numprocesses", None):
         return
     state = _session(config)
-    cells = sorted({item.stash[CELL_KEY] for item in session.items
-                    if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
-    if not cells:
+    todo = _cells_to_build(config, session.items)
+    if not todo:
         return
     from ._errors import NotApplicable
 
-    todo = [c for c in cells if state.zoo.unsupported(c) is None]
     progress = state.listener
     assert isinstance(progress, _Progress)
     progress.total = len(todo)
@@ -276,6 +274,25 @@ def pytest_runtestloop(session: pytest.Session) -> None:
             pass
         except Exception as exc:  # the claims on this cell will report it as `error`
             state.build_errors[cell] = exc
+
+
+def _cells_to_build(config: pytest.Config, items: Sequence[pytest.Item]) -> list["Cell"]:
+    """The cells the selected claims will run on: not n/a for their claim, supported by the zoo."""
+    zoo = _session(config).zoo
+    cells = sorted({item.stash[CELL_KEY] for item in items
+                    if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
+    return [c for c in cells if zoo.unsupported(c) is None]
+
+
+def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, items: Sequence[pytest.Item]) -> str | None:
+    """Before anything trains, say how much will: the plan of a long run, also under --collect-only."""
+    if _is_worker(config) or not any(CELL_KEY in item.stash for item in items):
+        return None
+    zoo = _session(config).zoo
+    cells = _cells_to_build(config, items)
+    train = sum(zoo.needs_training(c) for c in cells)
+    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - train} stored, {train} to train "
+            "(plus any a claim asks for while it runs, such as another seed)")
 
 
 def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:

@@ -101,6 +101,10 @@ class Store:
             raise ValueError(f"invalid store key {key!r}")
         return (root or self.root) / key[:2] / f"{key}.safetensors"
 
+    def has(self, key: str) -> bool:
+        """A checkpoint file for the key exists in some layer (not verified: load() does that)."""
+        return any(self.path(key, root).is_file() for root in [self.root, *self.layers])
+
     def load(self, key: str) -> Checkpoint | None:
         for root in [self.root, *self.layers]:
             path = self.path(key, root)

@@ -57,6 +57,7 @@ class Zoo:
         self.stats = ZooStats()
         self._plans: dict[Cell, Plan] = {}
         self._subjects: dict[Cell, Subject] = {}
+        self._tasks: dict[tuple[str, Any], Any] = {}
         #: models the zoo file names (checkpoints.Source), by their cell's `source`
         self.sources = {f"{s.kind}-{s.name}": s for s in sources}
 
@@ -69,9 +70,8 @@ class Zoo:
         """Why the cell cannot exist (its family cannot take the task's inputs, or its learning
         algorithm cannot learn the task), decided without training."""
         from ._algorithms import ALGORITHMS
-        from ._tasks import make_task
 
-        task = make_task(cell.task, **dict(cell.task_options))
+        task = self._task(cell)
         if cell.source:
             return self._source(cell).unsupported(task.spec)
         return FAMILIES.get(cell.family).unsupported(task.spec) or ALGORITHMS.get(cell.optimizer).unsupported(task)
@@ -91,12 +91,23 @@ class Zoo:
             raise ValueError(f"cell {cell.key} names model {cell.source!r}, which this zoo does not list") from None
 
     def plan_task_spec(self, cell: Cell) -> Any:
+        return self._task(cell).spec
+
+    def _task(self, cell: Cell) -> Any:
+        """The cell's task, built once per (task, options): building one can generate its data set."""
         from ._tasks import make_task
 
-        return make_task(cell.task, **dict(cell.task_options)).spec
+        key = (cell.task, cell.task_options)
+        if key not in self._tasks:
+            self._tasks[key] = make_task(cell.task, **dict(cell.task_options))
+        return self._tasks[key]
 
     def is_stored(self, cell: Cell) -> bool:
         return self.store.load(self.plan(cell).key) is not None
+
+    def needs_training(self, cell: Cell) -> bool:
+        """Whether building the cell trains it: a cheap file check, for plans (a corrupt file retrains)."""
+        return not cell.source and not self.store.has(self.plan(cell).key)
 
     def subject(self, cell: Cell) -> Subject:
         """The trained subject of a cell, from memory, the store, or training."""

@@ -158,6 +158,10 @@ def test_cli_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("store_env")
 def test_cli_runs_a_findings_grid_and_writes_the_page(tmp_path: Path) -> None:
     write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 300}}')
+    plan = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--plan", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.startswith("test_parity: 1 cells to run claims on: 0 stored, 1 to train")
+    assert not (tmp_path / "docs").exists()  # a plan writes nothing
     done = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     page = (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8")
@@ -166,6 +170,8 @@ def test_cli_runs_a_findings_grid_and_writes_the_page(tmp_path: Path) -> None:
     zoo = tomllib.loads((tmp_path / "docs" / "findings" / "test_parity.zoo.toml").read_text())
     assert zoo["budget"] == {"steps": 300}
     again = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--render-only", cwd=tmp_path)
+    after = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--plan", cwd=tmp_path)
+    assert "1 stored, 0 to train" in after.stdout, after.stdout + after.stderr
     assert again.returncode == 0 and (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8") == page
 
 

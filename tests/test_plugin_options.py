@@ -163,3 +163,21 @@ def test_on_digits(model):
     result.stdout.fnmatch_lines(["*1 deselected*"])
     bad = pytester.runpytest("--collect-only", "--interp-tasks=nope")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_the_plan_line_counts_cells_to_train_before_anything_trains(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_claims=CLAIM + '''
+
+@interp.claim(task="sparse-parity", needs=["hidden"], families=["transformer"])
+def test_transformer_only(model):
+    pass
+''')
+    args = ["--interp-models=mlp", "--interp-sizes=1k", "--interp-optimizers=adam", "--interp-seeds=2",
+            f"--interp-store={tmp_path / 'store'}"]
+    plan = pytester.runpytest("--collect-only", "-q", *args)
+    # the transformer-only claim is n/a on mlp: its runs add no cell
+    plan.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 0 stored, 2 to train *"])
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("*.safetensors"))
+    pytester.runpytest(*args).assert_outcomes(passed=2, skipped=2)
+    again = pytester.runpytest("--collect-only", "-q", *args)
+    again.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 2 stored, 0 to train *"])
