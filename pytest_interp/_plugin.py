@@ -46,18 +46,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's load-scope scheduler with the cell (the test's parameter id) as the scope.
-
-    Our own scheduler rather than `xdist_group` marks: those work by rewriting node ids,
-    which newer pytest releases no longer honour.
-    """
     if not config.stash.get(CELL_SCHEDULING_KEY, False):
         return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class CellScheduling(LoadScopeScheduling):  # type: ignore[misc]
-        def _split_scope(self, nodeid: str) -> str:
-            return nodeid.split("[", 1)[1].split("@")[0] if "[" in nodeid else nodeid
+    from ._xdist import CellScheduling
 
     return CellScheduling(config, log)
 
@@ -132,38 +123,10 @@ def _session(config: pytest.Config) -> "InterpSession":
                     zoo.family(family)
         except ConfigError as exc:
             raise pytest.UsageError(f"pytest-interp: {exc}") from None
-        config.stash[SESSION_KEY] = InterpSession(cfg, listener=_Progress(config))
+        from ._progress import Progress
+
+        config.stash[SESSION_KEY] = InterpSession(cfg, listener=Progress(config, PENDING_KEY, _is_worker(config)))
     return config.stash[SESSION_KEY]
-
-
-class _Progress:
-    """Training progress lines in the terminal; counts cell events for the results file."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.index = 0
-        self.total = 0
-
-    def __call__(self, event: str, cell: "Cell", info: Any) -> None:
-        pending = self.config.stash[PENDING_KEY]
-        if event == "trained":
-            pending["trained"].append(cell.key)
-        elif event == "loaded":
-            pending["loaded"].append(cell.key)
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or _is_worker(self.config) or self.config.option.verbose < 0:
-            return
-        where = f"{self.index}/{self.total} " if self.total else ""
-        if event == "train-start":
-            tr.write_line(f"[interp] training cell {where}{cell.key} ({info['params']} params)")
-        elif event == "train-progress" and self.config.option.verbose > 0:
-            tr.write_line(f"[interp]   step {info['step']}/{info['steps']} loss {info['loss']:.4f} "
-                          f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")
-        elif event == "trained":
-            m = info["metrics"]
-            state = "diverged" if m["diverged"] else \
-                f"train loss {m['train_loss']:.4f}, test accuracy {m['test_accuracy']:.3f}"
-            tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {state}")
 
 
 # -- parametrization ---------------------------------------------------------
@@ -263,8 +226,10 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         return
     from ._errors import NotApplicable
 
+    from ._progress import Progress
+
     progress = state.listener
-    assert isinstance(progress, _Progress)
+    assert isinstance(progress, Progress)
     progress.total = len(todo)
     for i, cell in enumerate(todo, 1):
         progress.index = i
