@@ -92,6 +92,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         registrar.undo()
 
 
+def _share_cores(config: pytest.Config) -> None:
+    """An xdist worker takes its share of the cores for measurements (training already uses one thread).
+
+    With torch's default (every core) in every worker, N workers oversubscribe N cores, and the
+    claims' small probe fits and CKA products slowed many times over (the probes' L-BFGS fits 30-60x on 2 cores).
+    """
+    import os
+
+    import torch
+
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1) or 1)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def interp_session(config: pytest.Config) -> "InterpSession | None":
     """The run's collected results, for sibling plugins (reports); None when no claim ran."""
     return config.stash.get(SESSION_KEY, None)
@@ -125,6 +139,8 @@ def _session(config: pytest.Config) -> "InterpSession":
             raise pytest.UsageError(f"pytest-interp: {exc}") from None
         from ._progress import Progress
 
+        if _is_worker(config):
+            _share_cores(config)
         config.stash[SESSION_KEY] = InterpSession(cfg, listener=Progress(config, PENDING_KEY, _is_worker(config)))
     return config.stash[SESSION_KEY]
 

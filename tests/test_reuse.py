@@ -56,3 +56,21 @@ def test_xdist_loads_each_model_on_one_worker(pytester: pytest.Pytester, tmp_pat
     stats = read_results(out)["stats"]
     # grouped by cell: each cell is loaded by exactly one worker, one forward pass each
     assert stats["cells_loaded"] == 2 and stats["forward_passes"] == 2
+
+
+def test_each_xdist_worker_measures_on_its_share_of_the_cores(pytester: pytest.Pytester, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.makepyfile(test_claims='''
+import os
+import torch
+import pytest_interp as interp
+
+@interp.claim(needs=["hidden"])
+def test_threads(model):
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert torch.get_num_threads() == share
+''')
+    result = pytester.runpytest_subprocess(*GRID, "--interp-no-controls", "-n", "2")
+    result.assert_outcomes(passed=2)
