@@ -101,6 +101,9 @@ def test_axis_summary_counts_seeds_and_says_where_it_breaks() -> None:
     assert text == "depends on it: holds for mlp (2/2); breaks for lstm (0/2); untrained for gru; n/a for cnn."
     assert axis_summary(rs[:2], "family", ["mlp"]).startswith("transfers: ")
     assert axis_summary(rs[2:4], "family", ["lstm"]).startswith("breaks throughout: ")
+    # a family n/a on most seeds and untrained on a few is n/a, with the few counted
+    gru = [result("n/a", "gru", seed=s) for s in range(3)] + [result("untrained", "gru", seed=3)]
+    assert axis_summary(gru, "family", ["gru"]) == "no decided cell: n/a for gru (1 untrained)."
 
 
 def test_page_shows_one_symbol_per_seed_the_direction_and_escapes_cells(tmp_path: Path) -> None:

@@ -229,9 +229,14 @@ class Tally:
             self.error += 1
 
 
+def _undecided(t: Tally) -> dict[str, int]:
+    return {"n/a": t.na, "untrained": t.untrained, "error": t.error}
+
+
 def _word(t: Tally) -> str:
-    if not t.decided:
-        return "untrained" if t.untrained else "error" if t.error else "n/a"
+    if not t.decided:  # the commonest reason (a family mostly n/a with a few untrained seeds is n/a)
+        counts = _undecided(t)
+        return max(counts, key=lambda k: counts[k])
     share = t.holding / t.decided
     return "holds" if share >= 0.8 else "breaks" if share <= 0.2 else "mixed"
 
@@ -245,11 +250,14 @@ def axis_summary(results: Sequence[Mapping[str, Any]], axis: str, order: Sequenc
     for value in order:
         if value in tallies:
             t = tallies[value]
+            word = _word(t)
             detail = f"{t.holding}/{t.decided}" if t.decided else ""
-            extra = [f"{n} {w}" for n, w in ((t.untrained, "untrained"), (t.error, "error")) if n and t.decided]
+            extra = [f"{n} {w}" for w, n in _undecided(t).items()
+                     if n and (t.decided and w != "n/a" or not t.decided and w != word)]
             if t.vacuous:
                 extra.append(f"{t.vacuous} vacuous")
-            groups[_word(t)].append(value + (f" ({detail}{'; ' + ', '.join(extra) if extra else ''})" if detail else ""))
+            inner = "; ".join(x for x in (detail, ", ".join(extra)) if x)
+            groups[word].append(value + (f" ({inner})" if inner else ""))
     words = {"family": "for", "size": "at", "optimizer": "under"}[axis]
     decided = [w for w in ("holds", "breaks", "mixed") if groups.get(w)]
     if decided == ["holds"]:
