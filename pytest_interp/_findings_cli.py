@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 3)")
     f.add_argument("--workers", type=int, default=1, help="pytest-xdist workers per claim file (default 1)")
     f.add_argument("--store", type=Path, default=None, help="checkpoint store (default: the plugin's)")
+    f.add_argument("--device", default=None, help="torch device for training and claims: cpu (default), cuda, cuda:N, mps")
     f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
     f.add_argument("--plan", action="store_true",
                    help="train nothing: say per file how many cells its grid needs and how many are not stored yet")
@@ -42,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     from ._errors import ConfigError
     from ._grid import parse_size
+    from ._options import check_device
     from ._report.findings import (DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding,
                                    render, zoo_toml)
     from ._report.files import write_text
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--seeds must be in 1..100")
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if args.device is not None:
+            check_device(args.device)
         if not args.claims.is_dir():
             raise ConfigError(f"{args.claims} is not a folder of claim files")
         findings = [f for f in (read_finding(p) for p in sorted(args.claims.glob("test_*.py"))) if f is not None]
@@ -109,6 +113,8 @@ def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
            "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(args.claims.resolve().parent)]
     if args.store is not None:
         cmd.append(f"--interp-store={args.store.resolve()}")
+    if args.device is not None:
+        cmd.append(f"--interp-device={args.device}")
     return cmd
 
 

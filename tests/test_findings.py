@@ -152,7 +152,8 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     write_claim(tmp_path / "claims", '{"families": ["mlp"]}')
     for args, words in [(["--sizes", "huge"], "size"), (["--seeds", "0"], "--seeds"),
-                        (["--only", "test_nothing"], "test_nothing"), (["nowhere"], "not a folder")]:
+                        (["--only", "test_nothing"], "test_nothing"), (["nowhere"], "not a folder"),
+                        (["--device", "gpu0"], "invalid device")]:
         done = cli("findings", *args, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
