@@ -74,3 +74,42 @@ def test_threads(model):
 ''')
     result = pytester.runpytest_subprocess(*GRID, "--interp-no-controls", "-n", "2")
     result.assert_outcomes(passed=2)
+
+
+def test_xdist_trains_each_cell_once_when_a_claim_has_parameters_of_its_own(
+        pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.makepyfile(test_claims='''
+import pytest
+import pytest_interp as interp
+
+@pytest.mark.parametrize("layer", [0, -1])
+@interp.claim(needs=["hidden"])
+def test_layer(model, layer):
+    interp.check("n", model.activations("hidden", layer).shape[0], ">", 0)
+''')
+    out = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(*GRID, "--interp-no-controls", "-n", "2", f"--interp-json={out}")
+    result.assert_outcomes(passed=4)
+    # two cells, two variants each: a scope per parameter id sends a cell to both workers, where
+    # each trains it, or one trains and the other loads it
+    stats = read_results(out)["stats"]
+    assert (stats["cells_trained"], stats["cells_loaded"], stats["forward_passes"]) == (2, 0, 2)
+
+
+@pytest.mark.parametrize(("nodeid", "scope"), [
+    ("t.py::test_a[mlp-1k-adam-s0]", "mlp-1k-adam-s0"),
+    ("t.py::test_a[mlp-1k-adam-s0-logits]", "mlp-1k-adam-s0"),
+    ("t.py::test_a[mlp-1k-adam-s12-0-all]@mlp-1k", "mlp-1k-adam-s12"),
+    ("t.py::test_a[ssm-100k-sgd-s1]", "ssm-100k-sgd-s1"),
+    ("t.py::test_a[transformer-nogain-10k-shampoo-s2-x]", "transformer-nogain-10k-shampoo-s2"),
+    ("t.py::test_a[my-model-s3]", "my-model-s3"),
+    ("t.py::test_a[no-model]", "no-model"),
+    ("t.py::test_plain", "t.py::test_plain"),
+])
+def test_the_xdist_scope_is_the_cell(nodeid: str, scope: str) -> None:
+    pytest.importorskip("xdist")
+    from pytest_interp._xdist import cell_scope
+
+    assert cell_scope(nodeid) == scope
