@@ -88,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         if args.workers > 1:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
+        if args.workers > 1:  # xdist workers collect, not the controller: the plan line comes from here
+            line = _plan_line(args, finding, zoo)
+            print(f"pytest-interp findings: {line if isinstance(line, str) else 'no plan: ' + line[0]}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
         if rc not in (0, 1):
             print(f"pytest-interp findings: {finding.path}: pytest exited with {rc}", file=sys.stderr)
@@ -127,12 +130,20 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
         for finding in chosen:
             zoo = Path(tmp) / f"{finding.stem}.zoo.toml"
             zoo.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
-            done = subprocess.run([*_pytest(args, finding.path, zoo), "--collect-only", "-q"],
-                                  cwd=args.claims.resolve().parent, capture_output=True, text=True)
-            line = next((ln for ln in done.stdout.splitlines() if ln.startswith("pytest-interp: ")), None)
-            if done.returncode not in (0, 5) or line is None:
-                tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
-                print(f"pytest-interp findings: {finding.path}: could not collect: {tail[0]}", file=sys.stderr)
+            line = _plan_line(args, finding, zoo)
+            if not isinstance(line, str):
+                print(f"pytest-interp findings: {finding.path}: could not collect: {line[0]}", file=sys.stderr)
                 return 1
-            print(f"{finding.stem}: {line.removeprefix('pytest-interp: ')}", flush=True)
+            print(f"{finding.stem}: {line}", flush=True)
     return 0
+
+
+def _plan_line(args: argparse.Namespace, finding: Any, zoo: Path) -> str | tuple[str]:
+    """The plugin's plan line for one file on its zoo file (a collect-only run), or (why not,)."""
+    done = subprocess.run([*_pytest(args, finding.path, zoo), "--collect-only", "-q"],
+                          cwd=args.claims.resolve().parent, capture_output=True, text=True)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("pytest-interp: ")), None)
+    if done.returncode not in (0, 5) or line is None:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+        return (tail[0],)
+    return line.removeprefix("pytest-interp: ")

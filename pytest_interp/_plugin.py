@@ -80,7 +80,7 @@ def _is_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
-    config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0}
+    config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0, "lines": []}
     get = _getter(config)
     if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
         _session(config)  # validate now: bad input is a usage error before anything runs
@@ -408,8 +408,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "setup":
         counters = _session(item.config).zoo.stats.counters
         report.interp_stats = {"trained": pending["trained"], "loaded": pending["loaded"],
-                               "forward_passes": counters.forward_passes - pending["forward_passes"]}
-        pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes)
+                               "forward_passes": counters.forward_passes - pending["forward_passes"],
+                               "lines": pending["lines"]}
+        pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes, lines=[])
     decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
     if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
         outcome, reason = _outcome(call, report)
@@ -487,11 +488,16 @@ class _Collector:
         stats = getattr(report, "interp_stats", None)
         if interp is None and stats is None:
             return
+        from ._progress import Progress
+
         state = _session(self.config)
         if interp is not None:
             state.add_result(interp)
         if stats is not None:
             state.add_stats(stats["trained"], stats["loaded"], stats["forward_passes"])
+            if stats.get("lines") and isinstance(state.listener, Progress):
+                gateway = getattr(getattr(report, "node", None), "gateway", None)
+                state.listener.relay(getattr(gateway, "id", "worker"), stats["lines"])
 
 
 @pytest.hookimpl(trylast=True)

@@ -10,24 +10,41 @@ if TYPE_CHECKING:
     from ._grid import Cell
 
 
+def outcome_of_training(metrics: dict[str, Any]) -> str:
+    """How a training run ended, in the words of the progress lines."""
+    if metrics.get("diverged"):
+        return "diverged"
+    return f"train loss {metrics['train_loss']:.4f}, test accuracy {metrics['test_accuracy']:.3f}"
+
+
 class Progress:
-    """Training progress lines in the terminal; counts cell events for the results file."""
+    """Training progress lines in the terminal; counts cell events for the results file.
+
+    An xdist worker cannot write to the terminal (its lines would interleave, and xdist does not
+    show them): it queues one line per trained cell, which travels on the next test report to the
+    controller, where `relay` prints it. So a long `-n` run still says what it has trained.
+    """
 
     def __init__(self, config: pytest.Config, pending: pytest.StashKey[dict], worker: bool) -> None:
         self.config = config
         self.pending = pending
-        self.worker = worker  # an xdist worker's lines would interleave: only the controller writes
+        self.worker = worker
         self.index = 0
         self.total = 0
+        self.relayed = 0
 
     def __call__(self, event: str, cell: "Cell", info: Any) -> None:
         pending = self.config.stash[self.pending]
         if event == "trained":
             pending["trained"].append(cell.key)
+            if self.worker:
+                m = info["metrics"]
+                pending["lines"].append(f"trained cell {cell.key} in {m['steps']} steps, "
+                                        f"{m.get('seconds', 0):.1f}s: {outcome_of_training(m)}")
         elif event == "loaded":
             pending["loaded"].append(cell.key)
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or self.worker or self.config.option.verbose < 0:
+        tr = self._terminal()
+        if tr is None or self.worker:
             return
         where = f"{self.index}/{self.total} " if self.total else ""
         if event == "train-start":
@@ -37,6 +54,20 @@ class Progress:
                           f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")
         elif event == "trained":
             m = info["metrics"]
-            state = "diverged" if m["diverged"] else \
-                f"train loss {m['train_loss']:.4f}, test accuracy {m['test_accuracy']:.3f}"
-            tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {state}")
+            tr.write_line(f"[interp]   done in {m['steps']} steps, {m.get('seconds', 0):.1f}s: {outcome_of_training(m)}")
+
+    def relay(self, worker: str, lines: list[str]) -> None:
+        """In the controller: print the lines a worker queued, numbered across workers."""
+        tr = self._terminal()
+        writer = getattr(tr, "_tw", None)
+        if lines and getattr(writer, "width_of_current_line", 0):  # mid-way through xdist's dots
+            tr.write("\n")
+        for line in lines:
+            self.relayed += 1
+            if tr is not None:
+                tr.write_line(f"[interp] {worker}: {line} ({self.relayed} trained in this run)")
+
+    def _terminal(self) -> Any:
+        if self.config.option.verbose < 0:
+            return None
+        return self.config.pluginmanager.get_plugin("terminalreporter")

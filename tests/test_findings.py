@@ -187,3 +187,16 @@ def test_the_shipped_findings_page_is_current(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "findings.md").read_text(encoding="utf-8"), \
         "run `pytest-interp findings --render-only`"
+
+
+def test_cli_with_workers_says_the_plan_and_what_each_worker_trained(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))  # its own: nothing stored yet
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 300}}')
+    done = cli("findings", "--sizes", "1k", "--optimizers", "adam,sgd", "--seeds", "1", "--workers", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    lines = done.stdout.splitlines()
+    assert "pytest-interp findings: 2 cells to run claims on: 0 stored, 2 to train" in lines[1], lines[:3]
+    trained = [ln for ln in lines if ln.startswith("[interp] gw") and " trained cell mlp-1k-" in ln]
+    assert len(trained) == 2 and trained[-1].endswith("(2 trained in this run)"), done.stdout[-2000:]

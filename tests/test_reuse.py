@@ -98,6 +98,23 @@ def test_layer(model, layer):
     assert (stats["cells_trained"], stats["cells_loaded"], stats["forward_passes"]) == (2, 0, 2)
 
 
+def test_xdist_workers_say_what_they_trained(pytester: pytest.Pytester, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.makepyfile(test_claims=CLAIMS)
+    args = ["--interp-models=mlp", "--interp-sizes=2k,3k", "--interp-optimizers=adam", "--interp-no-controls", "-n", "2"]
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=6)
+    lines = [ln for ln in result.outlines if ln.startswith("[interp] gw")]
+    assert len(lines) == 2, result.outlines
+    assert {ln.split(" trained cell ")[1].split(" ")[0] for ln in lines} == \
+        {"mlp-2k-adam-sparse-parity-s0", "mlp-3k-adam-sparse-parity-s0"}
+    assert all("test accuracy" in ln for ln in lines) and lines[-1].endswith("(2 trained in this run)")
+    # a second run loads both cells: nothing to say
+    assert not [ln for ln in pytester.runpytest_subprocess(*args).outlines if ln.startswith("[interp] gw")]
+
+
 @pytest.mark.parametrize(("nodeid", "scope"), [
     ("t.py::test_a[mlp-1k-adam-s0]", "mlp-1k-adam-s0"),
     ("t.py::test_a[mlp-1k-adam-s0-logits]", "mlp-1k-adam-s0"),
