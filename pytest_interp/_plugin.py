@@ -26,6 +26,7 @@ CONTROL_KEY = pytest.StashKey[dict]()
 REGISTRARS_KEY = pytest.StashKey[list]()
 SUBJECT_KEY = pytest.StashKey[dict]()
 PENDING_KEY = pytest.StashKey[dict]()
+TODO_KEY = pytest.StashKey[list]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -181,15 +182,6 @@ def _our_model_fixture(metafunc: pytest.Metafunc) -> bool:
     return getattr(defs[-1].func, "__module__", __name__) == __name__
 
 
-def _variant(item: pytest.Item) -> str | None:
-    """Other parameters of a parametrized claim, so (claim, variant, cell) stays unique."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    others = {k: v for k, v in callspec.params.items() if k != "model"}
-    return ",".join(f"{k}={v!r}" for k, v in sorted(others.items())) or None
-
-
 def _cell(item: pytest.Item) -> "Cell | None":
     callspec = getattr(item, "callspec", None)
     if callspec is None:
@@ -258,11 +250,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 def _cells_to_build(config: pytest.Config, items: Sequence[pytest.Item]) -> list["Cell"]:
-    """The cells the selected claims will run on: not n/a for their claim, supported by the zoo."""
-    zoo = _session(config).zoo
-    cells = sorted({item.stash[CELL_KEY] for item in items
-                    if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
-    return [c for c in cells if zoo.unsupported(c) is None]
+    """The cells the selected claims will run on: not n/a for their claim, supported by the zoo.
+
+    Computed once, when the plan line is printed after collection, and reused by the run loop.
+    """
+    if TODO_KEY not in config.stash:
+        zoo = _session(config).zoo
+        cells = sorted({item.stash[CELL_KEY] for item in items
+                        if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
+        config.stash[TODO_KEY] = [c for c in cells if zoo.unsupported(c) is None]
+    return config.stash[TODO_KEY]
 
 
 def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, items: Sequence[pytest.Item]) -> str | None:
@@ -413,9 +410,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes, lines=[])
     decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
     if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
-        outcome, reason = _outcome(call, report)
-        report.interp = _record(item, cell, outcome, reason)
-        report.interp["counterexample"] = _counterexample(call)
+        from ._records import counterexample, outcome_of, record
+
+        outcome, reason = outcome_of(call, report)
+        report.interp = record(item, cell, outcome, reason, info=item.stash.get(SUBJECT_KEY, {}),
+                               measurements=item.stash.get(MEASURE_KEY, []),
+                               control=item.stash.get(CONTROL_KEY, None))
+        report.interp["counterexample"] = counterexample(call)
         item.stash.setdefault(SUBJECT_KEY, {})["interp_done"] = True
     if call.when == "call":
         counters = _session(item.config).zoo.stats.counters
@@ -424,48 +425,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}
             pending["forward_passes"] = counters.forward_passes
     return report
-
-
-def _counterexample(call: pytest.CallInfo[None]) -> str | None:
-    """Hypothesis' shrunk falsifying example, from the notes it adds to the exception."""
-    exc = call.excinfo.value if call.excinfo is not None else None
-    notes = [str(n) for n in getattr(exc, "__notes__", []) or []]
-    # "Falsifying example" before Hypothesis 6.16x, "Failing test case" after
-    found = [n for n in notes if n.startswith(("Falsifying example", "Failing test case"))]
-    return "\n".join(found)[:4000] if found else None
-
-
-def _outcome(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str | None]:
-    from ._outcomes import BREAKS, ERROR, HOLDS, NA, NA_PREFIX, UNTRAINED, UNTRAINED_PREFIX
-
-    if report.passed:
-        return HOLDS, None
-    exc = call.excinfo.value if call.excinfo is not None else None
-    if report.skipped:
-        msg = str(getattr(exc, "msg", "") or "")
-        if msg.startswith(UNTRAINED_PREFIX):
-            return UNTRAINED, msg[len(UNTRAINED_PREFIX):]
-        if msg.startswith(NA_PREFIX):
-            return NA, msg[len(NA_PREFIX):]
-        return NA, msg or "skipped"
-    first = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
-    if call.when == "call" and isinstance(exc, AssertionError):
-        return BREAKS, first[:500]
-    return ERROR, f"{type(exc).__name__}: {first}"[:500]
-
-
-def _record(item: pytest.Item, cell: "Cell", outcome: str, reason: str | None) -> dict[str, Any]:
-    from ._session import claim_source_hash, result_record
-
-    info = item.stash.get(SUBJECT_KEY, {})
-    fn = getattr(item, "function", None)
-    return result_record(
-        claim=item.nodeid.split("[")[0], variant=_variant(item), cell=cell, outcome=outcome, reason=reason,
-        measurements=item.stash.get(MEASURE_KEY, []), params=info.get("params"), size_note=info.get("size_note"),
-        control=item.stash.get(CONTROL_KEY, None) if outcome == "holds" else None,
-        training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
-        checkpoint_sha256=info.get("checkpoint_sha256"),
-    )
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

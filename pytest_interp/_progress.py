@@ -59,8 +59,8 @@ class Progress:
     def relay(self, worker: str, lines: list[str]) -> None:
         """In the controller: print the lines a worker queued, numbered across workers."""
         tr = self._terminal()
-        writer = getattr(tr, "_tw", None)
-        if lines and getattr(writer, "width_of_current_line", 0):  # mid-way through xdist's dots
+        column: int = getattr(getattr(tr, "_tw", None), "width_of_current_line", 0)
+        if tr is not None and lines and column:  # mid-way through a line of xdist's dots
             tr.write("\n")
         for line in lines:
             self.relayed += 1

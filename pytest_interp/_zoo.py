@@ -102,9 +102,6 @@ class Zoo:
             self._tasks[key] = make_task(cell.task, **dict(cell.task_options))
         return self._tasks[key]
 
-    def is_stored(self, cell: Cell) -> bool:
-        return self.store.load(self.plan(cell).key) is not None
-
     def needs_training(self, cell: Cell) -> bool:
         """Whether building the cell trains it: a cheap file check, for plans (a corrupt file retrains)."""
         return not cell.source and not self.store.has(self.plan(cell).key)
