@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from ._errors import ConfigError
     from ._grid import parse_size
     from ._options import check_device
-    from ._report.findings import (DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding,
-                                   render, zoo_toml)
+    from ._findings_spec import DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding, zoo_toml
+    from ._report.findings import render
     from ._report.files import write_text
 
     try:
@@ -124,7 +124,7 @@ def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
 def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
           seeds: int) -> int:
     """Collect each file on its grid (nothing trains) and print the plugin's plan line for it."""
-    from ._report.findings import zoo_toml
+    from ._findings_spec import zoo_toml
 
     with tempfile.TemporaryDirectory(prefix="interp-plan-") as tmp:
         for finding in chosen:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from pytest_interp._errors import ConfigError
-from pytest_interp._report.findings import axis_summary, coverage, doc_sections, read_finding, render, zoo_toml
+from pytest_interp._findings_spec import doc_sections, read_finding, zoo_toml
+from pytest_interp._report.findings import axis_summary, coverage, render
 
 ROOT = Path(__file__).resolve().parents[1]
 
