@@ -28,9 +28,8 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ._checkpoints import (
-    PICKLE_SUFFIXES, Source, TensorInfo, common, compare, inside, read_header, refuse_pickle, state_infos,
-)
+from ._checkpoints import Source, common
+from ._safe_files import PICKLE_SUFFIXES, TensorInfo, compare, inside, read_header, refuse_pickle, state_infos
 from ._errors import ConfigError
 from ._sites import HookPoint, SiteRule
 from ._tasks import Task

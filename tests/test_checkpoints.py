@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from pytest_interp._checkpoints import TensorInfo, inside, read_header, size_label
+from pytest_interp._safe_files import TensorInfo, inside, read_header, size_label
 from pytest_interp._errors import ConfigError
 from pytest_interp._grid import Cell, load_zoo, parse_size
 
