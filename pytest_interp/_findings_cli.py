@@ -7,7 +7,9 @@
 
 Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
 file (written beside its results file, so the grid is on record). Trained cells land in the
-checkpoint store, so an interrupted run resumes where it stopped.
+checkpoint store, so an interrupted run resumes where it stopped. Only a file's run that
+finished replaces its results file: an interrupted one leaves the last results as they were
+and its own, marked `stopped_early`, beside them as `<file>.partial.json`.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         zoo = results_dir / f"{finding.stem}.zoo.toml"
         zoo.write_text(zoo_toml(finding, sizes if args.sizes else None, optimizers, seeds), encoding="utf-8")
         out = results_dir / f"{finding.stem}.json"
-        cmd = [*_pytest(args, finding.path, zoo), f"--interp-json={out.resolve()}"]
+        partial = results_dir / f"{finding.stem}.partial.json"
+        cmd = [*_pytest(args, finding.path, zoo), f"--interp-json={partial.resolve()}"]
         if args.workers > 1:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
@@ -92,8 +95,12 @@ def run(args: argparse.Namespace) -> int:
             line = _plan_line(args, finding, zoo)
             print(f"pytest-interp findings: {line if isinstance(line, str) else 'no plan: ' + line[0]}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
-        if rc not in (0, 1):
-            print(f"pytest-interp findings: {finding.path}: pytest exited with {rc}", file=sys.stderr)
+        if rc in (0, 1) and _finished(partial):
+            os.replace(partial, out)  # only a run that finished replaces the file's last results
+        else:
+            kept = f"; its results so far are in {partial}" if partial.is_file() else ""
+            print(f"pytest-interp findings: {finding.path}: pytest exited with {rc} before the grid finished; "
+                  f"{out.name} is left as it was{kept}", file=sys.stderr)
             failed.append(finding.stem)
     docs = []
     for finding in findings:
@@ -108,6 +115,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"pytest-interp findings: these files did not finish: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _finished(results_file: Path) -> bool:
+    """The run wrote its results file and did not stop early."""
+    try:
+        return "stopped_early" not in json.loads(results_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
 
 
 def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:

@@ -27,6 +27,7 @@ REGISTRARS_KEY = pytest.StashKey[list]()
 SUBJECT_KEY = pytest.StashKey[dict]()
 PENDING_KEY = pytest.StashKey[dict]()
 TODO_KEY = pytest.StashKey[list]()
+RUN_KEY = pytest.StashKey[pytest.Session]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -461,6 +462,7 @@ class _Collector:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[RUN_KEY] = session
     session.config.pluginmanager.register(_Collector(session.config), "interp-collector")
 
 
@@ -480,6 +482,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     st = state.stats()
     tr.write_line(f"interp: {st['cells_trained']} cells trained, {st['cells_loaded']} loaded "
                   f"(store {state.config.store_dir})")
+    stop = stopped_early(config.stash[RUN_KEY], exitstatus) if RUN_KEY in config.stash else None
+    if stop:
+        tr.write_line(f"interp: the run stopped early ({stop}): these results do not cover the whole grid, "
+                      "and the results file says so")
     if state.config.json_path is not None:
         tr.write_line(f"interp: results written to {state.config.json_path}")
 
@@ -493,5 +499,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from ._report import results
 
-    doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum)
+    doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum,
+                        stopped_early(session, exitstatus))
     results.write(state.config.json_path, doc)
+
+
+def stopped_early(session: pytest.Session, exitstatus: int) -> str | None:
+    """Why the run ended before every collected claim ran (Ctrl-C, -x, --maxfail), or None."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    why = session.shouldfail or session.shouldstop
+    return str(why) if why else None

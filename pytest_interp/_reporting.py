@@ -138,11 +138,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = interp_session(config)
     results = list(run.results) if run is not None else []
     if results or state.html is not None:
+        from ._plugin import stopped_early
         from ._report import results as results_file
 
         stats = run.stats() if run is not None else {}
         grid = run.grid_description() if run is not None else {}
-        state.document = results_file.build(results, stats, grid, run.config.quorum if run else None)
+        state.document = results_file.build(results, stats, grid, run.config.quorum if run else None,
+                                            stopped_early(session, exitstatus))
     if state.baseline is not None and state.baseline_path is not None:
         from ._report.baseline import compare
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -136,6 +137,11 @@ def test_coverage_says_full_only_when_the_results_cover_the_page_grid(grid: dict
     assert coverage(grid, ["1k", "10k", "100k"], ["adam", "sgd"], 3) == words
 
 
+def test_coverage_of_a_run_that_stopped_early_is_never_full() -> None:
+    grid = {"sizes": ["1k"], "optimizers": ["adam"], "seeds": 1}
+    assert coverage(grid, ["1k"], ["adam"], 1, "interrupted") == "reduced: stopped early (interrupted)"
+
+
 def test_command_line_sizes_win_over_the_files_own(tmp_path: Path) -> None:
     f = read_finding(write_claim(tmp_path, '{"families": ["mlp"], "sizes": ["1k"]}'))
     assert f is not None
@@ -178,6 +184,16 @@ def test_cli_runs_a_findings_grid_and_writes_the_page(tmp_path: Path) -> None:
     after = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--plan", cwd=tmp_path)
     assert "1 stored, 0 to train" in after.stdout, after.stdout + after.stderr
     assert again.returncode == 0 and (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8") == page
+    # an interrupted rerun leaves the last whole results file as it was and keeps its own beside it
+    results = tmp_path / "docs" / "findings" / "test_parity.json"
+    before = results.read_bytes()
+    claim = tmp_path / "claims" / "test_parity.py"
+    claim.write_text(claim.read_text() + "\n\n@interp.claim()\ndef test_zz_stop(model):\n    raise KeyboardInterrupt\n")
+    stopped = cli("findings", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", cwd=tmp_path)
+    assert stopped.returncode == 1 and "test_parity.json is left as it was" in stopped.stderr, stopped.stderr
+    assert results.read_bytes() == before
+    partial = json.loads((tmp_path / "docs" / "findings" / "test_parity.partial.json").read_text())
+    assert partial["stopped_early"] == "interrupted"
 
 
 def test_the_shipped_findings_page_is_current(tmp_path: Path) -> None:

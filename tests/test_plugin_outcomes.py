@@ -260,3 +260,27 @@ def model():
 ''')
     pytester.makepyfile(test_x="def test_x(model):\n    assert model == 'theirs'\n")
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_run_that_stops_early_says_so_in_the_results_file(pytester: pytest.Pytester) -> None:
+    result, doc = _run(pytester, "-x")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert doc["stopped_early"] == "stopping after 1 failures" and len(doc["results"]) < 10
+    result.stdout.fnmatch_lines(["interp: the run stopped early (stopping after 1 failures)*"])
+    _, whole = _run(pytester)
+    assert "stopped_early" not in whole and len(whole["results"]) == 10
+
+
+def test_an_interrupted_run_says_so_in_the_results_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_claims='''
+import pytest_interp as interp
+
+@interp.claim()
+def test_interrupted(model):
+    raise KeyboardInterrupt
+''')
+    out = pytester.path / "results.json"
+    result = pytester.runpytest_subprocess("--interp-models=mlp", "--interp-sizes=1k", "--interp-optimizers=adam",
+                                           f"--interp-json={out}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert read_results(out)["stopped_early"] == "interrupted"

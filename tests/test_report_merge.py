@@ -130,3 +130,14 @@ def test_merge_keeps_the_named_models_of_every_file() -> None:
     assert [m["name"] for m in merged["models"]] == ["minilm", "rc2"]
     assert merged["families"] == ["mlp", "ckpt"] and merged["seeds"] == 2
     assert "models" not in merge_grids([{"families": ["mlp"]}])
+
+
+def test_a_merge_keeps_what_stopped_early(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.json", [_row("mlp", "holds", 0.95)])
+    b = tmp_path / "b.json"
+    results.write(b, results.build([_row("lstm", "breaks", 0.6)], {}, {"quorum": "all"}, stopped_early="interrupted"))
+    out = tmp_path / "merged.json"
+    assert main(["merge", str(a), str(b), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["stopped_early"] == f"{b}: interrupted"
+    assert main(["merge", str(a), str(a), "-o", str(out)]) == 0
+    assert "stopped_early" not in json.loads(out.read_text())

@@ -195,10 +195,11 @@ def overall(results: Sequence[Mapping[str, Any]]) -> Tally:
     return t
 
 
-def coverage(grid: Mapping[str, Any], sizes: Sequence[str], optimizers: Sequence[str], seeds: int) -> str:
+def coverage(grid: Mapping[str, Any], sizes: Sequence[str], optimizers: Sequence[str], seeds: int,
+             stopped_early: str | None = None) -> str:
     """'full' when a results file covers the page's grid, else what it lacks, so a reduced run is never
-    mistaken for the full one."""
-    short = []
+    mistaken for the full one (nor a run that stopped early, whatever grid it declares)."""
+    short = [f"stopped early ({stopped_early})"] if stopped_early else []
     missing_sizes = [s for s in sizes if s not in (grid.get("sizes") or [])]
     if missing_sizes:
         short.append("no " + ", ".join(missing_sizes))
@@ -241,10 +242,10 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
             body += ["*Not run yet.*", ""]
             continue
         grid = doc.get("grid") or {}
-        cover = coverage(grid, sizes, optimizers, seeds)
+        cover = coverage(grid, sizes, optimizers, seeds, doc.get("stopped_early"))
         body += [f"Grid run: {', '.join(grid.get('families') or [])} × {', '.join(grid.get('sizes') or [])} × "
                  f"{', '.join(grid.get('optimizers') or [])} × {grid.get('seeds', '?')} seed(s) "
-                 f"({'the full grid' if cover == 'full' else cover.replace('reduced: ', 'reduced grid: ')}).", ""]
+                 f"({'the full grid' if cover == 'full' else _md(cover.replace('reduced: ', 'reduced grid: '))}).", ""]
         verdicts = _by_claim(doc.get("verdicts", []))
         for key, results in sorted(_by_claim(doc.get("results", [])).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
             t = overall(results)

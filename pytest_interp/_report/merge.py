@@ -52,6 +52,8 @@ def validate(doc: Any, name: str) -> None:
     for key in ("verdicts", "trends"):
         if key in doc and not isinstance(doc[key], list):
             raise ResultsFileError(f"{name}: '{key}' must be a list")
+    if doc.get("stopped_early") is not None and not isinstance(doc["stopped_early"], str):
+        raise ResultsFileError(f"{name}: 'stopped_early' must be a string")
     for i, r in enumerate(doc["results"]):
         _check_result(r, f"{name}: results[{i}]")
 
@@ -178,6 +180,7 @@ def merge(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     grid = merge_grids([d.get("grid") or {} for _, d in docs])
     stats = merge_stats([d.get("stats") or {} for _, d in docs])
     stats["results"] = len(rows)
-    doc = build(rows, stats, grid, quorum_of(grid["quorum"]))
+    stopped = "; ".join(f"{name}: {d['stopped_early']}" for name, d in docs if d.get("stopped_early"))
+    doc = build(rows, stats, grid, quorum_of(grid["quorum"]), stopped or None)
     doc["merged_from"] = [name for name, _ in docs]
     return doc

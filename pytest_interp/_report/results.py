@@ -26,13 +26,15 @@ def sort_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any],
-          quorum: Any = None) -> dict[str, Any]:
+          quorum: Any = None, stopped_early: str | None = None) -> dict[str, Any]:
+    """The results document; `stopped_early` says why a run ended before every collected claim ran,
+    so its results are never read as the whole grid's."""
     from .._verdicts import Quorum, aggregate
     from .trend import trends
 
     rows = sorted((dict(r) for r in results), key=sort_key)
     verdicts = sorted(aggregate(rows, quorum or Quorum()), key=lambda v: sort_key({**v, "seed": 0}))
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "grid": dict(grid),
         "stats": dict(sorted(stats.items())),
@@ -40,6 +42,9 @@ def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: 
         "verdicts": verdicts,
         "trends": trends(verdicts),
     }
+    if stopped_early:
+        doc["stopped_early"] = stopped_early
+    return doc
 
 
 def write(path: Path, document: Mapping[str, Any]) -> None:
