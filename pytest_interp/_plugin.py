@@ -269,9 +269,22 @@ def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, item
         return None
     zoo = _session(config).zoo
     cells = _cells_to_build(config, items)
-    train = sum(zoo.needs_training(c) for c in cells)
-    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - train} stored, {train} to train "
-            "(plus any a claim asks for while it runs, such as another seed)")
+    train = [c for c in cells if zoo.needs_training(c)]
+    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
+            f"{_estimate(zoo, train)}, plus any a claim asks for while it runs (such as another seed)")
+
+
+def _estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
+    """' (about 2.5 CPU-hours, by ...)': the stored seeds' training times, so a long run is planned, not guessed."""
+    times = [zoo.training_seconds(c) for c in cells]
+    known = [t for t in times if t is not None]
+    if not known:
+        return ""
+    total = sum(known)
+    amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
+        f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
+    which = "" if len(known) == len(times) else f"{len(known)} of them "
+    return f" ({which}about {amount}, by the times of their stored seeds)"
 
 
 def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:

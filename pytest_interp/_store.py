@@ -105,6 +105,21 @@ class Store:
         """A checkpoint file for the key exists in some layer (not verified: load() does that)."""
         return any(self.path(key, root).is_file() for root in [self.root, *self.layers])
 
+    def meta(self, key: str) -> dict | None:
+        """A stored checkpoint's metadata from its header alone (not verified; None if absent or unreadable)."""
+        from safetensors import safe_open
+
+        for root in [self.root, *self.layers]:
+            path = self.path(key, root)
+            if path.is_file():
+                try:
+                    with safe_open(str(path), framework="pt") as f:
+                        meta = json.loads((f.metadata() or {}).get(META_KEY, "{}"))
+                except (SafetensorError, OSError, ValueError, RuntimeError):
+                    continue
+                return meta if isinstance(meta, dict) else None
+        return None
+
     def load(self, key: str) -> Checkpoint | None:
         for root in [self.root, *self.layers]:
             path = self.path(key, root)

@@ -6,7 +6,9 @@ loaded once, and counts what it trained and loaded for the results file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -105,6 +107,19 @@ class Zoo:
     def needs_training(self, cell: Cell) -> bool:
         """Whether building the cell trains it: a cheap file check, for plans (a corrupt file retrains)."""
         return not cell.source and not self.store.has(self.plan(cell).key)
+
+    def training_seconds(self, cell: Cell, seeds: int = 5) -> float | None:
+        """How long training the cell should take: the median time of its other seeds already stored
+        (same plan but the seed, timed where they trained), or None where no seed is stored."""
+        times = []
+        for seed in range(seeds):
+            if seed == cell.seed:
+                continue
+            meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key)
+            seconds = ((meta or {}).get("metrics") or {}).get("seconds")
+            if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
+                times.append(float(seconds))
+        return statistics.median(times) if times else None
 
     def subject(self, cell: Cell) -> Subject:
         """The trained subject of a cell, from memory, the store, or training."""

@@ -176,8 +176,13 @@ def test_transformer_only(model):
             f"--interp-store={tmp_path / 'store'}"]
     plan = pytester.runpytest("--collect-only", "-q", *args)
     # the transformer-only claim is n/a on mlp: its runs add no cell
-    plan.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 0 stored, 2 to train *"])
+    plan.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 0 stored, 2 to train, *"])
     assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("*.safetensors"))
     pytester.runpytest(*args).assert_outcomes(passed=2, skipped=2)
     again = pytester.runpytest("--collect-only", "-q", *args)
-    again.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 2 stored, 0 to train *"])
+    again.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 2 stored, 0 to train, *"])
+    assert "by the times" not in plan.stdout.str()  # nothing stored to go by
+    # a third seed: its time is estimated from the two stored seeds of the same cell
+    more = pytester.runpytest("--collect-only", "-q", *args[:-2], "--interp-seeds=3", args[-1])
+    more.stdout.fnmatch_lines(["pytest-interp: 3 cells to run claims on: 2 stored, 1 to train "
+                               "(about a CPU-minute or less, by the times of their stored seeds), plus any*"])
