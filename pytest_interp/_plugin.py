@@ -267,24 +267,13 @@ def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, item
     """Before anything trains, say how much will: the plan of a long run, also under --collect-only."""
     if _is_worker(config) or not any(CELL_KEY in item.stash for item in items):
         return None
+    from ._progress import training_estimate
+
     zoo = _session(config).zoo
     cells = _cells_to_build(config, items)
     train = [c for c in cells if zoo.needs_training(c)]
     return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
-            f"{_estimate(zoo, train)}, plus any a claim asks for while it runs (such as another seed)")
-
-
-def _estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
-    """' (about 2.5 CPU-hours, by ...)': the stored seeds' training times, so a long run is planned, not guessed."""
-    times = [zoo.training_seconds(c) for c in cells]
-    known = [t for t in times if t is not None]
-    if not known:
-        return ""
-    total = sum(known)
-    amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
-        f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
-    which = "" if len(known) == len(times) else f"{len(known)} of them "
-    return f" ({which}about {amount}, by the times of their stored seeds)"
+            f"{training_estimate(zoo, train)}, plus any a claim asks for while it runs (such as another seed)")
 
 
 def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:
@@ -485,6 +474,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash[SESSION_KEY]
     if not state.results:
         return
+    from ._records import stopped_early
     from ._report.terminal import render
 
     tr = terminalreporter
@@ -510,16 +500,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash[SESSION_KEY]
     if state.config.json_path is None:
         return
+    from ._records import stopped_early
     from ._report import results
 
     doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum,
                         stopped_early(session, exitstatus))
     results.write(state.config.json_path, doc)
-
-
-def stopped_early(session: pytest.Session, exitstatus: int) -> str | None:
-    """Why the run ended before every collected claim ran (Ctrl-C, -x, --maxfail), or None."""
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        return "interrupted"
-    why = session.shouldfail or session.shouldstop
-    return str(why) if why else None

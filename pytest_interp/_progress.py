@@ -1,8 +1,8 @@
-"""Training progress in the terminal while cells build, and the trained/loaded tallies for the results file."""
+"""Training progress in the terminal while cells build (and an estimate before), and the trained/loaded tallies."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     import pytest
@@ -15,6 +15,19 @@ def outcome_of_training(metrics: dict[str, Any]) -> str:
     if metrics.get("diverged"):
         return "diverged"
     return f"train loss {metrics['train_loss']:.4f}, test accuracy {metrics['test_accuracy']:.3f}"
+
+
+def training_estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
+    """' (about 2.5 CPU-hours, by ...)': the stored seeds' training times, so a long run is planned, not guessed."""
+    times = [zoo.training_seconds(c) for c in cells]
+    known = [t for t in times if t is not None]
+    if not known:
+        return ""
+    total = sum(known)
+    amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
+        f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
+    which = "" if len(known) == len(times) else f"{len(known)} of them "
+    return f" ({which}about {amount}, by the times of their stored seeds)"
 
 
 class Progress:

@@ -65,3 +65,13 @@ def record(item: "pytest.Item", cell: "Cell", outcome: str, reason: str | None, 
         training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
         checkpoint_sha256=info.get("checkpoint_sha256"),
     )
+
+
+def stopped_early(session: "pytest.Session", exitstatus: int) -> str | None:
+    """Why the run ended before every collected claim ran (Ctrl-C, -x, --maxfail), or None."""
+    import pytest
+
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    why = session.shouldfail or session.shouldstop
+    return str(why) if why else None

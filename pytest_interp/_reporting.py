@@ -138,7 +138,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = interp_session(config)
     results = list(run.results) if run is not None else []
     if results or state.html is not None:
-        from ._plugin import stopped_early
+        from ._records import stopped_early
         from ._report import results as results_file
 
         stats = run.stats() if run is not None else {}
