@@ -19,6 +19,8 @@ class ClaimSpec:
     task_options: dict[str, Any] = field(default_factory=dict)
     #: the only families the claim applies to (empty: every family); others are `n/a` before training
     families: tuple[str, ...] = ()
+    #: seed offsets the claim asks `model.sibling(model.seed + k)` for: built with the grid, counted in its plan
+    siblings: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [r for r in self.needs if r not in ROLES]
@@ -27,14 +29,17 @@ class ClaimSpec:
 
 
 def claim(task: str = DEFAULT_TASK, needs: Iterable[str] = (), *, families: Iterable[str] = (),
-          **task_options: Any) -> Callable[[F], F]:
+          siblings: Iterable[int] = (), **task_options: Any) -> Callable[[F], F]:
     """Mark a test as a claim: `@claim(task="sparse-parity", needs=["hidden"])`.
 
     Cells whose family lacks a needed role, or is not among `families` when given (a claim
     about one architecture's parameters, e.g. the toy model of superposition), are `n/a`
-    before anything trains. Other keywords are the task's options.
+    before anything trains. `siblings=[1]` says the claim compares each cell with the one at
+    the next seed (`model.sibling(model.seed + 1)`): those cells are then trained before the
+    claims run, with progress, and counted in the run's plan, instead of on first use. Other
+    keywords are the task's options.
     """
-    spec = ClaimSpec(task, tuple(needs), dict(task_options), _names(families))
+    spec = ClaimSpec(task, tuple(needs), dict(task_options), _names(families), _offsets(siblings))
 
     def mark(fn: F) -> F:
         setattr(fn, ATTR, spec)
@@ -52,13 +57,21 @@ def _names(families: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
+def _offsets(siblings: Iterable[int]) -> tuple[int, ...]:
+    offsets = (siblings,) if isinstance(siblings, (int, float, str)) else tuple(siblings)
+    if not all(isinstance(k, int) and not isinstance(k, bool) and k != 0 for k in offsets):
+        raise ValueError(f"siblings must be non-zero seed offsets such as [1], not {siblings!r}")
+    return tuple(sorted(set(offsets)))
+
+
 def claim_spec(fn: Any, marker_kwargs: dict[str, Any] | None = None) -> ClaimSpec:
     """The spec from the decorator, else from `@pytest.mark.interp(...)`, else defaults."""
     spec = getattr(fn, ATTR, None)
     if spec is not None:  # duck-typed: a re-imported module (pytester) makes a new ClaimSpec class
-        return ClaimSpec(spec.task, tuple(spec.needs), dict(spec.task_options), tuple(getattr(spec, "families", ())))
+        return ClaimSpec(spec.task, tuple(spec.needs), dict(spec.task_options), tuple(getattr(spec, "families", ())),
+                         tuple(getattr(spec, "siblings", ())))
     if marker_kwargs:
         kw = dict(marker_kwargs)
         task, needs, families = kw.pop("task", DEFAULT_TASK), tuple(kw.pop("needs", ())), _names(kw.pop("families", ()))
-        return ClaimSpec(task, needs, kw, families)
+        return ClaimSpec(task, needs, kw, families, _offsets(kw.pop("siblings", ())))
     return ClaimSpec()

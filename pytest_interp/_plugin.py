@@ -7,6 +7,7 @@ pytest-xdist carries them from workers to the controller, which alone writes fil
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -257,9 +258,16 @@ def _cells_to_build(config: pytest.Config, items: Sequence[pytest.Item]) -> list
     """
     if TODO_KEY not in config.stash:
         zoo = _session(config).zoo
-        cells = sorted({item.stash[CELL_KEY] for item in items
-                        if CELL_KEY in item.stash and not _not_applicable(item, item.stash[CELL_KEY])})
-        config.stash[TODO_KEY] = [c for c in cells if zoo.unsupported(c) is None]
+        cells: set["Cell"] = set()
+        for item in items:
+            cell = item.stash.get(CELL_KEY, None)
+            if cell is None or _not_applicable(item, cell):
+                continue
+            cells.add(cell)
+            if not cell.source:  # the other seeds a claim declares it compares with
+                cells.update(dataclasses.replace(cell, seed=cell.seed + k) for k in _spec(item).siblings
+                             if cell.seed + k >= 0)
+        config.stash[TODO_KEY] = [c for c in sorted(cells) if zoo.unsupported(c) is None]
     return config.stash[TODO_KEY]
 
 
@@ -273,15 +281,19 @@ def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, item
     cells = _cells_to_build(config, items)
     train = [c for c in cells if zoo.needs_training(c)]
     return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
-            f"{training_estimate(zoo, train)}, plus any a claim asks for while it runs (such as another seed)")
+            f"{training_estimate(zoo, train)}, plus any other seed a claim asks for without declaring it in `siblings`")
+
+
+def _spec(item: pytest.Item) -> Any:
+    from ._claimspec import claim_spec
+
+    marker = item.get_closest_marker("interp")
+    return claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
 
 
 def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:
     """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
-    from ._claimspec import claim_spec
-
-    marker = item.get_closest_marker("interp")
-    spec = claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+    spec = _spec(item)
     if spec.families and cell.family not in spec.families:
         return f"the claim applies to {', '.join(spec.families)} only"
     roles = _session(item.config).zoo.roles(cell)

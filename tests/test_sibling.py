@@ -81,3 +81,39 @@ def test_a_named_checkpoint_has_no_sibling(tmp_path: Path) -> None:
     with pytest.raises(NotApplicable, match="no siblings"):
         subject.control().sibling(cell.seed + 1)
     assert zoo.stats.trained == set()
+
+
+def test_declared_siblings_are_validated() -> None:
+    import pytest_interp as interp
+    from pytest_interp._claimspec import claim_spec
+
+    @interp.claim(siblings=1)
+    def one(model: object) -> None: ...
+
+    assert claim_spec(one).siblings == (1,)
+    assert claim_spec(None, {"task": "digits", "siblings": [2, 1, 2]}).siblings == (1, 2)
+    for bad in ([0], ["1"], [True], 1.5):
+        with pytest.raises(ValueError, match="siblings must be non-zero seed offsets"):
+            interp.claim(siblings=bad)
+
+
+def test_declared_siblings_are_planned_and_trained_before_the_claims_run(pytester: pytest.Pytester,
+                                                                        tmp_path: Path) -> None:
+    pytester.makepyfile(test_claims='''
+import pytest_interp as interp
+
+@interp.claim(needs=["hidden"], siblings=[1])
+def test_across_seeds(model):
+    other = model.sibling(model.seed + 1)
+    interp.check("same_shape", float(other.activations("hidden", 0).shape == model.activations("hidden", 0).shape), ">=", 1.0)
+''')
+    args = ["--interp-models=mlp", "--interp-sizes=2k", "--interp-optimizers=adam", "--interp-no-controls",
+            f"--interp-store={tmp_path / 'store'}"]
+    plan = pytester.runpytest("--collect-only", "-q", *args)
+    # one cell in the grid, and its next seed, which the claim declares it compares with
+    plan.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 0 stored, 2 to train, *"])
+    run = pytester.runpytest(*args)
+    run.assert_outcomes(passed=1)
+    # both are trained up front, numbered, before the first claim runs
+    run.stdout.fnmatch_lines(["[[]interp[]] training cell 1/2 mlp-2k-adam-sparse-parity-s0 *",
+                              "[[]interp[]] training cell 2/2 mlp-2k-adam-sparse-parity-s1 *"])
