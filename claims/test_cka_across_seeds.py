@@ -38,7 +38,7 @@ def _layers(subject):
     return [subject.activations(site) for site in sites]
 
 
-@interp.claim(task="digits", needs=["hidden", "logits"])
+@interp.claim(task="digits", needs=["hidden", "logits"], siblings=[1])
 def test_linear_cka_matches_corresponding_layers_across_seeds(model):
     """Every layer's best linear-CKA match in the same cell trained from the next seed is its own
     counterpart (layer-matching accuracy 1), reported beside the same matching of the two untrained

@@ -61,6 +61,7 @@ def claim_task_families(paths: Iterable[Path]) -> dict[TaskKey, Families]:
                     raise ConfigError(f"{path}:{deco.lineno}: cannot read **options without running the file")
                 task = kwargs.pop("task", DEFAULT_TASK)
                 kwargs.pop("needs", None)
+                kwargs.pop("siblings", None)  # other seeds of the same cells, not a task option
                 families = kwargs.pop("families", None)
                 fams: Families = frozenset([families] if isinstance(families, str) else families) if families else None
                 key = (str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))

@@ -106,7 +106,8 @@ def test_claim_tasks_are_read_from_decorators_without_running_the_files(tmp_path
                  "@interp.claim(task='superposition', needs=['hidden'], sparsity=0.0)\ndef test_a(model): pass\n"
                  "@interp.claim()\ndef test_b(model): pass\n"
                  "@pytest.mark.interp(task='digits')\ndef test_c(model): pass\n"
-                 "@interp.claim(task='superposition', sparsity=0.0)\ndef test_d(model): pass\n")
+                 "@interp.claim(task='superposition', sparsity=0.0)\ndef test_d(model): pass\n"
+                 "@interp.claim(task='digits', siblings=[1])\ndef test_e(model): pass\n")  # not a task option
     assert claim_tasks([a]) == [("superposition", (("sparsity", 0.0),)), ("sparse-parity", ()), ("digits", ())]
     from pytest_interp._claim_tasks import claim_task_families
 
