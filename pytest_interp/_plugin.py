@@ -212,6 +212,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    if claims and _is_worker(config):  # xdist hands out cells in collection order: costliest first
+        from ._xdist import costliest_first
+
+        items[:] = costliest_first(items, lambda i: i.stash.get(CELL_KEY, None))
 
 
 def _check_store(config: pytest.Config) -> None:

@@ -130,3 +130,19 @@ def test_the_xdist_scope_is_the_cell(nodeid: str, scope: str) -> None:
     from pytest_interp._xdist import cell_scope
 
     assert cell_scope(nodeid) == scope
+
+
+def test_xdist_workers_start_with_the_costliest_cells() -> None:
+    pytest.importorskip("xdist")
+    from pytest_interp._grid import Cell
+    from pytest_interp._xdist import costliest_first
+
+    cells = [Cell("mlp", size, opt, "sparse-parity", seed) for size in ("1k", "100k") for opt in ("adam", "es", "lbfgs")
+             for seed in (0, 1)] + [Cell("", "", "", "sparse-parity", 0, (), "my-model")]
+    items = ["plain", *cells]
+    order = costliest_first(items, lambda i: i if isinstance(i, Cell) else None)
+    assert [(c.size, c.optimizer) for c in order[:6] if isinstance(c, Cell)] == \
+        [("100k", "es")] * 2 + [("100k", "lbfgs")] * 2 + [("1k", "es")] * 2
+    # ties keep the collection order (seeds stay in order; a plain test and a named model stay where they were)
+    assert [c.seed for c in order[:2]] == [0, 1] and order.index("plain") < order.index(cells[-1])
+    assert costliest_first(list(reversed(items)), lambda i: i if isinstance(i, Cell) else None)[:2] == order[:2][::-1]

@@ -32,6 +32,9 @@ class Algorithm(ABC):
 
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]]
+    #: a cell's training time relative to Adam's on the same cell (medians over the findings grid),
+    #: so that parallel runs start the costliest cells first instead of ending on one of them
+    relative_cost: ClassVar[float] = 1.0
 
     def hparams(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         overrides = dict(overrides or {})

@@ -89,6 +89,7 @@ class LBFGSStepper(Stepper):
 
 class LBFGS(Algorithm):
     name = "lbfgs"
+    relative_cost = 8.0  # 10-25 forward and backward passes a step
     defaults = {"lr": 1.0, "max_iter": 10, "history_size": 20, "line_search": "strong_wolfe", "max_step": 0.05}
 
     def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper:

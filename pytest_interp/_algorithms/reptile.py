@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 class Reptile(Algorithm):
     name = "reptile"
+    relative_cost = 25.0  # meta-training before the target task
     defaults = {
         "meta_tasks": 64, "meta_iterations": 150, "inner_steps": 30, "inner_lr": 3e-3, "inner_beta1": 0.9,
         "inner_batch": 64, "meta_lr": 0.1, "lr": 3e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "clip": 1.0,
