@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         zoo.write_text(zoo_toml(finding, sizes if args.sizes else None, optimizers, seeds), encoding="utf-8")
         out = results_dir / f"{finding.stem}.json"
         partial = results_dir / f"{finding.stem}.partial.json"
+        partial.unlink(missing_ok=True)  # an older interrupted run's: never mistaken for this one's
         cmd = [*_pytest(args, finding.path, zoo), f"--interp-json={partial.resolve()}"]
         if args.workers > 1:
             cmd += ["-n", str(args.workers)]
