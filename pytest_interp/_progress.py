@@ -18,7 +18,8 @@ def outcome_of_training(metrics: dict[str, Any]) -> str:
 
 
 def training_estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
-    """' (about 2.5 CPU-hours, by ...)': the stored seeds' training times, so a long run is planned, not guessed."""
+    """' (about 2.5 CPU-hours, by ...)': from stored training times (`Zoo.training_seconds`), so a long run is
+    planned, not guessed."""
     times = [zoo.training_seconds(c) for c in cells]
     known = [t for t in times if t is not None]
     if not known:
@@ -27,7 +28,7 @@ def training_estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
     amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
         f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
     which = "" if len(known) == len(times) else f"{len(known)} of them "
-    return f" ({which}about {amount}, by the times of their stored seeds)"
+    return f" ({which}about {amount}, by the stored times of their other seeds or Adam twins)"
 
 
 class Progress:

@@ -109,17 +109,27 @@ class Zoo:
         return not cell.source and not self.store.has(self.plan(cell).key)
 
     def training_seconds(self, cell: Cell, seeds: int = 5) -> float | None:
-        """How long training the cell should take: the median time of its other seeds already stored
-        (same plan but the seed, timed where they trained), or None where no seed is stored."""
+        """How long training the cell should take, from stored training times: the median of its
+        other seeds, else its Adam twin's (same family, size and task) times the algorithm's
+        `relative_cost`; None where neither is stored."""
+        from ._algorithms import ALGORITHMS
+
+        own = self._stored_seconds(cell, seeds)
+        if own or cell.optimizer == "adam" or cell.optimizer not in ALGORITHMS.names():
+            return statistics.median(own) if own else None
+        twin = self._stored_seconds(dataclasses.replace(cell, optimizer="adam"), seeds, skip_own=False)
+        return statistics.median(twin) * ALGORITHMS.get(cell.optimizer).relative_cost if twin else None
+
+    def _stored_seconds(self, cell: Cell, seeds: int, skip_own: bool = True) -> list[float]:
         times = []
         for seed in range(seeds):
-            if seed == cell.seed:
+            if skip_own and seed == cell.seed:
                 continue
             meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key)
             seconds = ((meta or {}).get("metrics") or {}).get("seconds")
             if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
                 times.append(float(seconds))
-        return statistics.median(times) if times else None
+        return times
 
     def subject(self, cell: Cell) -> Subject:
         """The trained subject of a cell, from memory, the store, or training."""

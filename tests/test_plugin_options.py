@@ -181,8 +181,8 @@ def test_transformer_only(model):
     pytester.runpytest(*args).assert_outcomes(passed=2, skipped=2)
     again = pytester.runpytest("--collect-only", "-q", *args)
     again.stdout.fnmatch_lines(["pytest-interp: 2 cells to run claims on: 2 stored, 0 to train, *"])
-    assert "by the times" not in plan.stdout.str()  # nothing stored to go by
+    assert "by the stored times" not in plan.stdout.str()  # nothing stored to go by
     # a third seed: its time is estimated from the two stored seeds of the same cell
     more = pytester.runpytest("--collect-only", "-q", *args[:-2], "--interp-seeds=3", args[-1])
     more.stdout.fnmatch_lines(["pytest-interp: 3 cells to run claims on: 2 stored, 1 to train "
-                               "(about a CPU-minute or less, by the times of their stored seeds), plus any*"])
+                               "(about a CPU-minute or less, by the stored times of their other seeds or Adam twins), plus any*"])

@@ -117,3 +117,16 @@ def test_across_seeds(model):
     # both are trained up front, numbered, before the first claim runs
     run.stdout.fnmatch_lines(["[[]interp[]] training cell 1/2 mlp-2k-adam-sparse-parity-s0 *",
                               "[[]interp[]] training cell 2/2 mlp-2k-adam-sparse-parity-s1 *"])
+
+
+def test_training_time_is_estimated_from_other_seeds_or_the_adam_twin(tmp_path: Path) -> None:
+    from pytest_interp._algorithms import ALGORITHMS
+
+    zoo = Zoo(Store(tmp_path / "s"), budget={"steps": 60})
+    assert zoo.training_seconds(CELL) is None  # nothing stored to go by
+    seconds = zoo.subject(CELL).metrics["seconds"]
+    assert zoo.training_seconds(CELL) is None, "its own time is not an estimate of itself"
+    assert zoo.training_seconds(Cell("mlp", "1k", "adam", "sparse-parity", 3)) == pytest.approx(seconds)
+    es = Cell("mlp", "1k", "es", "sparse-parity", 1)
+    assert zoo.training_seconds(es) == pytest.approx(seconds * ALGORITHMS.get("es").relative_cost)
+    assert zoo.training_seconds(Cell("mlp", "2k", "es", "sparse-parity", 0)) is None  # no twin at that size
