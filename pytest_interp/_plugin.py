@@ -7,7 +7,6 @@ pytest-xdist carries them from workers to the controller, which alone writes fil
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -256,22 +255,12 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 def _cells_to_build(config: pytest.Config, items: Sequence[pytest.Item]) -> list["Cell"]:
-    """The cells the selected claims will run on: not n/a for their claim, supported by the zoo.
-
-    Computed once, when the plan line is printed after collection, and reused by the run loop.
-    """
+    """The cells the selected claims will run on; computed once, when the plan line prints, reused by the run loop."""
     if TODO_KEY not in config.stash:
-        zoo = _session(config).zoo
-        cells: set["Cell"] = set()
-        for item in items:
-            cell = item.stash.get(CELL_KEY, None)
-            if cell is None or _not_applicable(item, cell):
-                continue
-            cells.add(cell)
-            if not cell.source:  # the other seeds a claim declares it compares with
-                cells.update(dataclasses.replace(cell, seed=cell.seed + k) for k in _spec(item).siblings
-                             if cell.seed + k >= 0)
-        config.stash[TODO_KEY] = [c for c in sorted(cells) if zoo.unsupported(c) is None]
+        from ._cell_plan import cells_to_build, item_spec
+
+        claims = [(item_spec(i), i.stash[CELL_KEY]) for i in items if CELL_KEY in i.stash]
+        config.stash[TODO_KEY] = cells_to_build(claims, _session(config).zoo)
     return config.stash[TODO_KEY]
 
 
@@ -279,43 +268,9 @@ def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, item
     """Before anything trains, say how much will: the plan of a long run, also under --collect-only."""
     if _is_worker(config) or not any(CELL_KEY in item.stash for item in items):
         return None
-    from ._progress import training_estimate
+    from ._cell_plan import plan_line
 
-    zoo = _session(config).zoo
-    cells = _cells_to_build(config, items)
-    train = [c for c in cells if zoo.needs_training(c)]
-    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
-            f"{training_estimate(zoo, train)}, plus any other seed a claim asks for without declaring it in `siblings`")
-
-
-def _spec(item: pytest.Item) -> Any:
-    from ._claimspec import claim_spec
-
-    marker = item.get_closest_marker("interp")
-    return claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
-
-
-def _not_applicable(item: pytest.Item, cell: "Cell") -> str | None:
-    """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
-    spec = _spec(item)
-    if spec.families and cell.family not in spec.families:
-        return f"the claim applies to {', '.join(spec.families)} only"
-    roles = _session(item.config).zoo.roles(cell)
-    missing = [r for r in spec.needs if r not in roles]
-    return f"{cell.family} has no {', '.join(missing)} site" if missing else None
-
-
-def _size_note(state: "InterpSession", cell: "Cell") -> str | None:
-    """Why a generated cell's actual size misses its target by more than 25%, for the report."""
-    from ._families import FAMILIES
-
-    if cell.source:  # a named model's size is its actual count, not a target
-        return None
-    try:
-        plan = state.zoo.plan(cell)
-        return FAMILIES.get(cell.family).size_note(cell.params_target, plan.task.spec)
-    except Exception:  # checkpoints and HF models have no size rule
-        return None
+    return plan_line(_cells_to_build(config, items), _session(config).zoo)
 
 
 # -- the model fixture -------------------------------------------------------
@@ -340,6 +295,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     cell = item.stash.get(CELL_KEY, None)
     if cell is None:
         return
+    from ._cell_plan import item_spec, not_applicable, size_note
     from ._outcomes import NA_PREFIX, UNTRAINED_PREFIX
 
     state = _session(item.config)
@@ -348,8 +304,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if reason:
         pytest.skip(NA_PREFIX + reason)
     info["params"] = state.zoo.params(cell)
-    info["size_note"] = _size_note(state, cell)
-    why = _not_applicable(item, cell)
+    info["size_note"] = size_note(cell, state.zoo)
+    why = not_applicable(item_spec(item), cell, state.zoo)
     if why:
         pytest.skip(NA_PREFIX + why)
     if cell in state.build_errors:
@@ -382,36 +338,10 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         finally:
             item.stash[MEASURE_KEY] = [m.to_dict() for m in sink]
     if _session(item.config).config.controls:
-        item.stash[CONTROL_KEY] = _run_on_control(item)
+        from ._controls import run_on_control
+
+        item.stash[CONTROL_KEY] = run_on_control(item)
     return result
-
-
-def _run_on_control(item: pytest.Item) -> dict[str, Any]:
-    """Run a claim that held once more on the cell's untrained control: if it holds there too, it is vacuous."""
-    from ._errors import NotApplicable
-    from ._measure import recording
-
-    funcargs = getattr(item, "funcargs", {})
-    trained = funcargs.get("model")
-    if trained is None:
-        return {"outcome": "n/a", "reason": "no model argument", "measurements": []}
-    funcargs["model"] = trained.control()
-    outcome, reason = "holds", None
-    with recording() as sink:
-        try:
-            item.runtest()
-        except AssertionError as exc:
-            outcome, reason = "breaks", (str(exc).strip().splitlines() or ["AssertionError"])[0][:500]
-        except NotApplicable as exc:
-            outcome, reason = "n/a", str(exc)
-        except pytest.skip.Exception as exc:
-            outcome, reason = "n/a", str(exc.msg)
-        except Exception as exc:  # the control's failure must not change the claim's own outcome
-            first = (str(exc).strip().splitlines() or [""])[0]
-            outcome, reason = "error", f"{type(exc).__name__}: {first}"[:500]
-        finally:
-            funcargs["model"] = trained
-    return {"outcome": outcome, "reason": reason, "measurements": [m.to_dict() for m in sink]}
 
 
 @pytest.hookimpl(wrapper=True)

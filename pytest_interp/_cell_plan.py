@@ -1,0 +1,63 @@
+"""Which cells a run's claims need, decided before anything is built: n/a reasons, declared
+sibling seeds, the plan line, and the size note. Pure functions of specs, cells and the zoo."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from ._claimspec import ClaimSpec
+    from ._grid import Cell
+
+
+def item_spec(item: Any) -> "ClaimSpec":
+    """A collected test's claim spec, from its decorator or its `interp` marker."""
+    from ._claimspec import claim_spec
+
+    marker = item.get_closest_marker("interp")
+    return claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
+
+
+def not_applicable(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> str | None:
+    """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
+    if spec.families and cell.family not in spec.families:
+        return f"the claim applies to {', '.join(spec.families)} only"
+    roles = zoo.roles(cell)
+    missing = [r for r in spec.needs if r not in roles]
+    return f"{cell.family} has no {', '.join(missing)} site" if missing else None
+
+
+def cells_to_build(claims: Iterable[tuple["ClaimSpec", "Cell"]], zoo: Any) -> list["Cell"]:
+    """The cells the (claim, cell) pairs will run on, with the other seeds each claim declares;
+    none that is n/a for its claim or unsupported by the zoo."""
+    cells: set["Cell"] = set()
+    for spec, cell in claims:
+        if not_applicable(spec, cell, zoo):
+            continue
+        cells.add(cell)
+        if not cell.source:
+            cells.update(dataclasses.replace(cell, seed=cell.seed + k) for k in spec.siblings if cell.seed + k >= 0)
+    return [c for c in sorted(cells) if zoo.unsupported(c) is None]
+
+
+def plan_line(cells: list["Cell"], zoo: Any) -> str:
+    """'N cells to run claims on: S stored, T to train (about ...)': printed before anything trains."""
+    from ._progress import training_estimate
+
+    train = [c for c in cells if zoo.needs_training(c)]
+    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
+            f"{training_estimate(zoo, train)}, plus any other seed a claim asks for without declaring it in `siblings`")
+
+
+def size_note(cell: "Cell", zoo: Any) -> str | None:
+    """Why a generated cell's actual size misses its target by more than 25%, for the report."""
+    from ._families import FAMILIES
+
+    if cell.source:  # a named model's size is its actual count, not a target
+        return None
+    try:
+        plan = zoo.plan(cell)
+        return FAMILIES.get(cell.family).size_note(cell.params_target, plan.task.spec)
+    except Exception:  # checkpoints and HF models have no size rule
+        return None
