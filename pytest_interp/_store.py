@@ -107,18 +107,25 @@ class Store:
 
     def meta(self, key: str) -> dict | None:
         """A stored checkpoint's metadata from its header alone (not verified; None if absent or unreadable)."""
-        from safetensors import safe_open
-
         for root in [self.root, *self.layers]:
             path = self.path(key, root)
             if path.is_file():
                 try:
-                    with safe_open(str(path), framework="pt") as f:
-                        meta = json.loads((f.metadata() or {}).get(META_KEY, "{}"))
+                    return self._header_meta(path)
                 except (SafetensorError, OSError, ValueError, RuntimeError):
                     continue
-                return meta if isinstance(meta, dict) else None
         return None
+
+    @staticmethod
+    def _header_meta(path: Path) -> dict:
+        """Our metadata from a safetensors header, without reading the tensors."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {}).get(META_KEY, "{}"))
+        if not isinstance(meta, dict):
+            raise ValueError("metadata is not an object")
+        return meta
 
     def load(self, key: str) -> Checkpoint | None:
         for root in [self.root, *self.layers]:
@@ -136,12 +143,8 @@ class Store:
     @staticmethod
     def _read(path: Path) -> Checkpoint | None:
         try:
-            from safetensors import safe_open
-
-            with safe_open(str(path), framework="pt") as f:
-                raw = f.metadata() or {}
+            meta = Store._header_meta(path)
             tensors = load_file(str(path))
-            meta = json.loads(raw.get(META_KEY, "{}"))
         except (SafetensorError, OSError, ValueError, RuntimeError):
             return None
         digest = tensor_digest(tensors)
