@@ -92,9 +92,6 @@ def run(args: argparse.Namespace) -> int:
         if args.workers > 1:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
-        if args.workers > 1:  # xdist workers collect, not the controller: the plan line comes from here
-            line = _plan_line(args, finding, zoo)
-            print(f"pytest-interp findings: {line if isinstance(line, str) else 'no plan: ' + line[0]}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
         if rc in (0, 1) and _finished(partial):
             os.replace(partial, out)  # only a run that finished replaces the file's last results

@@ -92,6 +92,60 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove what conftest hooks and zoo files registered: the registries outlive one run."""
     for registrar in reversed(config.stash.get(REGISTRARS_KEY, [])):
         registrar.undo()
+    if PLAN_DIR_KEY in config.stash:
+        import shutil
+
+        shutil.rmtree(config.stash[PLAN_DIR_KEY], ignore_errors=True)
+
+
+# -- the plan line under xdist -------------------------------------------------
+# xdist's controller collects nothing and shows none of its workers' output, so the first worker
+# writes its plan line to a file the controller names, and the controller prints it once that
+# worker has collected. Remote workers cannot reach the file: there is no line, as before.
+
+PLAN_FILE = "interp_plan_file"
+PLAN_DIR_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    if node.workerinput.get("workerid") != "gw0":
+        return
+    import os
+    import tempfile
+
+    config = node.config
+    if PLAN_DIR_KEY not in config.stash:
+        config.stash[PLAN_DIR_KEY] = tempfile.mkdtemp(prefix="interp-plan-")
+    node.workerinput[PLAN_FILE] = os.path.join(config.stash[PLAN_DIR_KEY], "plan.txt")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: Sequence[str]) -> None:
+    path = node.workerinput.get(PLAN_FILE)
+    tr = node.config.pluginmanager.getplugin("terminalreporter")
+    try:
+        line = Path(path).read_text(encoding="utf-8").strip() if path else ""
+    except OSError:
+        return
+    if line and tr is not None:
+        tr.ensure_newline()
+        tr.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist tells the controller that collection finished
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On the worker the controller asked: write the plan line (after every deselection) where it reads it."""
+    config, items = session.config, session.items
+    path = getattr(config, "workerinput", {}).get(PLAN_FILE)
+    if not path or config.option.collectonly or not any(CELL_KEY in i.stash for i in items):
+        return
+    from ._cell_plan import plan_line
+
+    try:
+        Path(path).write_text(plan_line(_cells_to_build(config, items), _session(config).zoo), encoding="utf-8")
+    except OSError:  # a remote worker: the controller's folder is not here
+        pass
 
 
 def _share_cores(config: pytest.Config) -> None:
