@@ -41,6 +41,16 @@ def cells_to_build(claims: Iterable[tuple["ClaimSpec", "Cell"]], zoo: Any) -> li
     return [c for c in sorted(cells) if zoo.unsupported(c) is None]
 
 
+def not_stored(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> list["Cell"]:
+    """The cells a claim on this cell would have to train, for a stored-only run to leave it out:
+    the cell and its declared siblings the store lacks. None where the outcome is decided without
+    training (n/a, a cell the zoo cannot build, a named model)."""
+    if cell.source or not_applicable(spec, cell, zoo) or zoo.unsupported(cell):
+        return []
+    cells = [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in spec.siblings if cell.seed + k >= 0)]
+    return [c for c in cells if zoo.needs_training(c)]
+
+
 def plan_line(cells: list["Cell"], zoo: Any) -> str:
     """'N cells to run claims on: S stored, T to train (about ...)': printed before anything trains."""
     from ._progress import training_estimate

@@ -4,12 +4,14 @@
     pytest-interp findings --only test_induction_heads --seeds 1 --sizes 1k,10k
     pytest-interp findings --render-only        # rewrite the page from the results files
     pytest-interp findings --plan               # how many cells each file needs, how many to train
+    pytest-interp findings --stored-only        # measure the cells trained so far, train nothing
 
 Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
 file (written beside its results file, so the grid is on record). Trained cells land in the
 checkpoint store, so an interrupted run resumes where it stopped. Only a file's run that
 finished replaces its results file: an interrupted one leaves the last results as they were
-and its own, marked `stopped_early`, beside them as `<file>.partial.json`.
+and its own, marked `stopped_early`, beside them as `<file>.partial.json`. A stored-only run
+(the results of a long study so far) never replaces results that measured more cells.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--store", type=Path, default=None, help="checkpoint store (default: the plugin's)")
     f.add_argument("--device", default=None, help="torch device for training and claims: cpu (default), cuda, cuda:N, mps")
     f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
+    f.add_argument("--stored-only", action="store_true",
+                   help="train nothing: measure only the cells already in the store (the page says how many are missing)")
     f.add_argument("--plan", action="store_true",
                    help="train nothing: say per file how many cells its grid needs and how many are not stored yet")
 
@@ -93,8 +97,16 @@ def run(args: argparse.Namespace) -> int:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
-        if rc in (0, 1) and _finished(partial):
+        ok = rc in (0, 1) and _finished(partial)
+        fewer = _fewer_cells(partial, out) if ok and args.stored_only else None
+        if ok and fewer is None:
             os.replace(partial, out)  # only a run that finished replaces the file's last results
+        elif ok:
+            print(f"pytest-interp findings: {finding.path}: {fewer}; {out.name} is left as it was, "
+                  f"the stored-only results are in {partial}", file=sys.stderr)
+        elif rc == 5 and args.stored_only:  # pytest's "no tests ran": every claim was deselected
+            print(f"pytest-interp findings: {finding.path}: none of its cells is in the store yet; "
+                  f"{out.name} is left as it was", file=sys.stderr)
         else:
             kept = f"; its results so far are in {partial}" if partial.is_file() else ""
             print(f"pytest-interp findings: {finding.path}: pytest exited with {rc} before the grid finished; "
@@ -123,6 +135,19 @@ def _finished(results_file: Path) -> bool:
         return False
 
 
+def _fewer_cells(new: Path, old: Path) -> str | None:
+    """Why a stored-only run must not replace the last results: it measured fewer cells (a store
+    that lacks what an earlier run trained), or None."""
+    def cells(path: Path) -> int:
+        try:
+            return len({r["cell"] for r in json.loads(path.read_text(encoding="utf-8"))["results"]})
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    n_new, n_old = cells(new), cells(old)
+    return f"the stored-only run measured {n_new} cells, the last results {n_old}" if n_new < n_old else None
+
+
 def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
     """The pytest command that runs one claim file on its zoo file (its own process: a fresh plugin state)."""
     cmd = [sys.executable, "-m", "pytest", str(claim_file.resolve()), f"--interp-models={zoo.resolve()}",
@@ -131,6 +156,8 @@ def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
         cmd.append(f"--interp-store={args.store.resolve()}")
     if args.device is not None:
         cmd.append(f"--interp-device={args.device}")
+    if getattr(args, "stored_only", False):
+        cmd.append("--interp-stored-only")
     return cmd
 
 

@@ -45,6 +45,11 @@ ALL_OPTIONS: tuple[Option, ...] = (MODELS, SIZES, OPTIMIZERS, SEEDS, QUORUM, TAS
 #: a switch rather than a value: `--interp-no-controls`, ini `interp_no_controls = true`
 NO_CONTROLS = Option("--interp-no-controls", "interp_no_controls",
                      "do not run claims on each cell's untrained control (no `vacuous` flags)", "")
+#: a switch: measure the cells already in the store and train nothing (a long study's results so far)
+STORED_ONLY = Option("--interp-stored-only", "interp_stored_only",
+                     "train nothing: run claims only on cells already in the store; the others are "
+                     "deselected and listed in the results file (`not_stored`)", "")
+SWITCHES: tuple[Option, ...] = (NO_CONTROLS, STORED_ONLY)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class InterpConfig:
     tasks: Optional[tuple[str, ...]] = None
     quorum: Any = None
     controls: bool = True
+    stored_only: bool = False
 
 
 Getter = Callable[[Option], Optional[str]]
@@ -98,9 +104,12 @@ def resolve(get: Getter, rootdir: Path) -> InterpConfig:
     quorum = parse_quorum(quorum_text) if quorum_text else Quorum()
     if quorum.count is not None and quorum.count > grid.seeds:
         raise ConfigError(f"quorum {quorum.count} is more than the {grid.seeds} seed(s) run")
-    no_controls = (get(NO_CONTROLS) or "").strip().lower() in ("1", "true", "yes", "on")
     return InterpConfig(grid, json_path, store_dir, check_device(get(DEVICE) or "cpu"), tasks, quorum,
-                        controls=not no_controls)
+                        controls=not _switch(get, NO_CONTROLS), stored_only=_switch(get, STORED_ONLY))
+
+
+def _switch(get: Getter, opt: Option) -> bool:
+    return (get(opt) or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _replace(grid: "GridSpec", **kw: object) -> GridSpec:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import pytest
 
-from ._options import ALL_OPTIONS, NO_CONTROLS, Option
+from ._options import ALL_OPTIONS, SWITCHES, Option
 
 if TYPE_CHECKING:
     from ._grid import Cell
@@ -60,8 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for opt in ALL_OPTIONS:
         group.addoption(opt.flag, action="store", default=None, metavar=opt.metavar, help=opt.help)
         parser.addini(opt.ini, help=opt.help, default=None)
-    group.addoption(NO_CONTROLS.flag, action="store_const", const="true", default=None, help=NO_CONTROLS.help)
-    parser.addini(NO_CONTROLS.ini, help=NO_CONTROLS.help, default=None)
+    for switch in SWITCHES:
+        group.addoption(switch.flag, action="store_const", const="true", default=None, help=switch.help)
+        parser.addini(switch.ini, help=switch.help, default=None)
 
 
 def _getter(config: pytest.Config) -> Any:
@@ -84,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0, "lines": []}
     get = _getter(config)
-    if any(get(opt) is not None for opt in (*ALL_OPTIONS, NO_CONTROLS)):
+    if any(get(opt) is not None for opt in (*ALL_OPTIONS, *SWITCHES)):
         _session(config)  # validate now: bad input is a usage error before anything runs
 
 
@@ -252,7 +253,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, dropped = [], []
     claims = any(_cell(i) for i in items)
     tasks = _session(config).config.tasks if claims else None
-    if claims and not config.option.collectonly:
+    stored_only = claims and _session(config).config.stored_only
+    left_out: set[str] = set()
+    if claims and not config.option.collectonly and not stored_only:
         _check_store(config)
     for item in items:
         cell = _cell(item)
@@ -261,7 +264,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if tasks is not None and cell.task not in tasks:
                 dropped.append(item)
                 continue
+            if stored_only and (missing := _not_stored(config, item, cell)):
+                left_out.update(c.key for c in missing)
+                dropped.append(item)
+                continue
         keep.append(item)
+    if stored_only:  # the controller lists them in the results file; a worker sends them on its first report
+        if _is_worker(config):
+            config.stash[PENDING_KEY]["not_stored"] = sorted(left_out)
+        else:
+            _session(config).not_stored.update(left_out)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -269,6 +281,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         from ._xdist import costliest_first
 
         items[:] = costliest_first(items, lambda i: i.stash.get(CELL_KEY, None))
+
+
+def _not_stored(config: pytest.Config, item: pytest.Item, cell: "Cell") -> list["Cell"]:
+    from ._cell_plan import item_spec, not_stored
+
+    return not_stored(item_spec(item), cell, _session(config).zoo)
 
 
 def _check_store(config: pytest.Config) -> None:
@@ -409,7 +427,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         counters = _session(item.config).zoo.stats.counters
         report.interp_stats = {"trained": pending["trained"], "loaded": pending["loaded"],
                                "forward_passes": counters.forward_passes - pending["forward_passes"],
-                               "lines": pending["lines"]}
+                               "lines": pending["lines"], "not_stored": pending.pop("not_stored", [])}
         pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes, lines=[])
     decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
     if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
@@ -457,6 +475,7 @@ class _Collector:
             state.add_result(interp)
         if stats is not None:
             state.add_stats(stats["trained"], stats["loaded"], stats["forward_passes"])
+            state.not_stored.update(stats.get("not_stored") or [])
             if stats.get("lines") and isinstance(state.listener, Progress):
                 gateway = getattr(getattr(report, "node", None), "gateway", None)
                 state.listener.relay(getattr(gateway, "id", "worker"), stats["lines"])
@@ -489,6 +508,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if stop:
         tr.write_line(f"interp: the run stopped early ({stop}): these results do not cover the whole grid, "
                       "and the results file says so")
+    if state.config.stored_only and state.not_stored:
+        tr.write_line(f"interp: stored-only: {len(state.not_stored)} cells the claims need are not in the store; "
+                      "their claims were deselected, and the results file lists them (`not_stored`)")
     if state.config.json_path is not None:
         tr.write_line(f"interp: results written to {state.config.json_path}")
 
@@ -503,6 +525,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from ._records import stopped_early
     from ._report import results
 
-    doc = results.build(state.results, state.stats(), state.grid_description(), state.config.quorum,
-                        stopped_early(session, exitstatus))
-    results.write(state.config.json_path, doc)
+    results.write(state.config.json_path, state.document(stopped_early(session, exitstatus)))

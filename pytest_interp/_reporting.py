@@ -141,10 +141,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from ._records import stopped_early
         from ._report import results as results_file
 
-        stats = run.stats() if run is not None else {}
-        grid = run.grid_description() if run is not None else {}
-        state.document = results_file.build(results, stats, grid, run.config.quorum if run else None,
-                                            stopped_early(session, exitstatus))
+        stop = stopped_early(session, exitstatus)
+        state.document = run.document(stop) if run is not None else results_file.build([], {}, {}, None, stop)
     if state.baseline is not None and state.baseline_path is not None:
         from ._report.baseline import compare
 

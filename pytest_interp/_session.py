@@ -44,13 +44,16 @@ class InterpSession:
         self.loaded: set[str] = set()
         self.forward_passes = 0
         self.build_errors: dict[Cell, BaseException] = {}
+        #: cells a stored-only run left out because the store lacks them (keys)
+        self.not_stored: set[str] = set()
+        self._document: dict[str, Any] | None = None
 
     @property
     def zoo(self) -> Zoo:
         if self._zoo is None:
             self._zoo = Zoo(
                 Store(self.config.store_dir, prebuilt_layers()), self.config.device, self.config.grid.hparams, self.listener,
-                budget=self.config.grid.budget, sources=self.config.grid.sources,
+                budget=self.config.grid.budget, sources=self.config.grid.sources, train=not self.config.stored_only,
             )
         return self._zoo
 
@@ -76,9 +79,21 @@ class InterpSession:
         out = {"families": list(g.families), "sizes": list(g.sizes), "optimizers": list(g.optimizers),
                "seeds": g.seeds, "device": self.config.device, "quorum": str(self.config.quorum),
                "controls": self.config.controls}
+        if self.config.stored_only:
+            out["stored_only"] = True
         if g.sources:  # models the zoo file names ([[checkpoint]], [[hf]])
             out["models"] = [s.describe() for s in g.sources]
         return out
+
+    def document(self, stopped_early: str | None) -> dict[str, Any]:
+        """The results document, built once at the end of a run: the JSON file, the HTML page and
+        the baseline all read this one (verdicts and trends are aggregated once)."""
+        if self._document is None:
+            from ._report import results
+
+            self._document = results.build(self.results, self.stats(), self.grid_description(), self.config.quorum,
+                                           stopped_early, sorted(self.not_stored) if self.config.stored_only else None)
+        return self._document
 
 
 def result_record(

@@ -6,6 +6,7 @@ loaded once, and counts what it trained and loaded for the results file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import statistics
@@ -50,8 +51,11 @@ class Zoo:
         listener: Listener | None = None,
         budget: Mapping[str, int] | None = None,
         sources: Iterable[Any] = (),
+        train: bool = True,
     ) -> None:
         self.store = store
+        #: False in a stored-only run: a cell the store lacks raises NotStored instead of training
+        self.train = train
         self.device = device
         self.hparams = {k: dict(v) for k, v in (hparams or {}).items()}
         self.listener = listener
@@ -141,7 +145,8 @@ class Zoo:
         if cell.source:
             return self._from_source(cell)
         plan = self.plan(cell)
-        with self.store.lock(plan.key):
+        # a zoo that trains nothing writes nothing, so it takes no lock: a read-only store serves it
+        with self.store.lock(plan.key) if self.train else contextlib.nullcontext():
             ckpt = self.store.load(plan.key)
             if ckpt is not None:
                 module = initialize(plan)
@@ -163,6 +168,10 @@ class Zoo:
 
     def _train(self, plan: Plan) -> tuple[torch.nn.Module, dict[str, Any], str | None]:
         cell = plan.cell
+        if not self.train:
+            from ._errors import NotStored
+
+            raise NotStored(f"{cell.key} is not in the store, and a stored-only run trains nothing")
         self._emit("train-start", cell, {"params": plan.params})
         start = time.perf_counter()
         module, metrics = train(plan, self.device, lambda info: self._emit("train-progress", cell, info))

@@ -218,3 +218,34 @@ def test_cli_with_workers_says_the_plan_and_what_each_worker_trained(tmp_path: P
     assert len(plan) == 1, done.stdout[-2000:]  # printed once, by the controller, from the first worker
     trained = [ln for ln in lines if ln.startswith("[interp] gw") and " trained cell mlp-1k-" in ln]
     assert len(trained) == 2 and trained[-1].endswith("(2 trained in this run)"), done.stdout[-2000:]
+
+
+def test_cli_stored_only_measures_what_is_trained_and_keeps_fuller_results(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 300}}')
+    grid = ["--optimizers", "adam", "--seeds", "1"]
+    assert cli("findings", "--sizes", "1k", *grid, cwd=tmp_path).returncode == 0  # trains the 1k cell only
+    done = cli("findings", "--sizes", "1k,2k", *grid, "--stored-only", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    results = tmp_path / "docs" / "findings" / "test_parity.json"
+    doc = json.loads(results.read_text())
+    assert doc["not_stored"] == ["mlp-2k-adam-sparse-parity-s0"] and doc["stats"]["cells_trained"] == 0
+    page = (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert "| `test_parity.py` | reduced: 1 of 2 cells not trained yet |" in page
+    before = results.read_bytes()
+    # a store without those cells measures less: the fuller results stay
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "empty"))
+    empty = cli("findings", "--sizes", "1k,2k", *grid, "--stored-only", cwd=tmp_path)
+    assert "none of its cells is in the store yet" in empty.stderr, empty.stderr
+    assert results.read_bytes() == before
+
+
+def test_a_stored_only_run_with_fewer_cells_does_not_replace_the_results(tmp_path: Path) -> None:
+    from pytest_interp._findings_cli import _fewer_cells
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"results": [result("holds"), result("holds", size="2k")]}))
+    new.write_text(json.dumps({"results": [result("holds")]}))
+    assert _fewer_cells(new, old) == "the stored-only run measured 1 cells, the last results 2"
+    assert _fewer_cells(old, new) is None and _fewer_cells(new, tmp_path / "none.json") is None

@@ -196,10 +196,13 @@ def overall(results: Sequence[Mapping[str, Any]]) -> Tally:
 
 
 def coverage(grid: Mapping[str, Any], sizes: Sequence[str], optimizers: Sequence[str], seeds: int,
-             stopped_early: str | None = None) -> str:
+             stopped_early: str | None = None, not_stored: Sequence[str] = (), measured: Iterable[str] = ()) -> str:
     """'full' when a results file covers the page's grid, else what it lacks, so a reduced run is never
-    mistaken for the full one (nor a run that stopped early, whatever grid it declares)."""
+    mistaken for the full one (nor a run that stopped early, nor a stored-only run that left cells
+    out, whatever grid it declares)."""
     short = [f"stopped early ({stopped_early})"] if stopped_early else []
+    if not_stored:
+        short.append(f"{len(set(not_stored))} of {len(set(measured) | set(not_stored))} cells not trained yet")
     missing_sizes = [s for s in sizes if s not in (grid.get("sizes") or [])]
     if missing_sizes:
         short.append("no " + ", ".join(missing_sizes))
@@ -242,7 +245,8 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
             body += ["*Not run yet.*", ""]
             continue
         grid = doc.get("grid") or {}
-        cover = coverage(grid, sizes, optimizers, seeds, doc.get("stopped_early"))
+        measured = {r["cell"] for r in doc.get("results", [])}
+        cover = coverage(grid, sizes, optimizers, seeds, doc.get("stopped_early"), doc.get("not_stored") or (), measured)
         body += [f"Grid run: {', '.join(grid.get('families') or [])} × {', '.join(grid.get('sizes') or [])} × "
                  f"{', '.join(grid.get('optimizers') or [])} × {grid.get('seeds', '?')} seed(s) "
                  f"({'the full grid' if cover == 'full' else _md(cover.replace('reduced: ', 'reduced grid: '))}).", ""]
@@ -254,6 +258,5 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
                        f"| {t.untrained}/{t.seeds} |")
             direction = cover = "〃"
             body += render_claim(key[0], key[1], results, verdicts.get(key, []))
-        cells = len({r["cell"] for r in doc.get("results", [])})
-        body += [f"*{cells} cells, {len(doc.get('results', []))} results.*", ""]
+        body += [f"*{len(measured)} cells, {len(doc.get('results', []))} results.*", ""]
     return "\n".join(out + [""] + body).rstrip() + "\n"

@@ -54,6 +54,9 @@ def validate(doc: Any, name: str) -> None:
             raise ResultsFileError(f"{name}: '{key}' must be a list")
     if doc.get("stopped_early") is not None and not isinstance(doc["stopped_early"], str):
         raise ResultsFileError(f"{name}: 'stopped_early' must be a string")
+    not_stored = doc.get("not_stored")
+    if not_stored is not None and not (isinstance(not_stored, list) and all(isinstance(k, str) for k in not_stored)):
+        raise ResultsFileError(f"{name}: 'not_stored' must be a list of cell keys")
     for i, r in enumerate(doc["results"]):
         _check_result(r, f"{name}: results[{i}]")
 
@@ -142,6 +145,8 @@ def merge_grids(grids: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                                f"verdicts cannot be merged")
     out["quorum"] = quorums[0] if quorums else "all"
     out["controls"] = all(bool(g.get("controls", True)) for g in grids)
+    if any(g.get("stored_only") for g in grids):
+        out["stored_only"] = True
     models: dict[str, Any] = {}
     for g in grids:
         for m in g.get("models") or []:
@@ -181,6 +186,8 @@ def merge(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     stats = merge_stats([d.get("stats") or {} for _, d in docs])
     stats["results"] = len(rows)
     stopped = "; ".join(f"{name}: {d['stopped_early']}" for name, d in docs if d.get("stopped_early"))
-    doc = build(rows, stats, grid, quorum_of(grid["quorum"]), stopped or None)
+    lists = [d["not_stored"] for _, d in docs if d.get("not_stored") is not None]
+    not_stored = sorted({k for keys in lists for k in keys}) if lists else None
+    doc = build(rows, stats, grid, quorum_of(grid["quorum"]), stopped or None, not_stored)
     doc["merged_from"] = [name for name, _ in docs]
     return doc

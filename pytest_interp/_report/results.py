@@ -26,9 +26,10 @@ def sort_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: Mapping[str, Any],
-          quorum: Any = None, stopped_early: str | None = None) -> dict[str, Any]:
+          quorum: Any = None, stopped_early: str | None = None, not_stored: list[str] | None = None) -> dict[str, Any]:
     """The results document; `stopped_early` says why a run ended before every collected claim ran,
-    so its results are never read as the whole grid's."""
+    and `not_stored` which cells a stored-only run left out, so its results are never read as the
+    whole grid's."""
     from .._verdicts import Quorum, aggregate
     from .trend import trends
 
@@ -44,6 +45,8 @@ def build(results: Iterable[Mapping[str, Any]], stats: Mapping[str, Any], grid: 
     }
     if stopped_early:
         doc["stopped_early"] = stopped_early
+    if not_stored is not None:
+        doc["not_stored"] = sorted(set(not_stored))
     return doc
 
 
