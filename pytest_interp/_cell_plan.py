@@ -57,7 +57,7 @@ def plan_line(cells: list["Cell"], zoo: Any) -> str:
 
     train = [c for c in cells if zoo.needs_training(c)]
     return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
-            f"{training_estimate(zoo, train)}, plus any other seed a claim asks for without declaring it in `siblings`")
+            f"{training_estimate(zoo, train, sorted({c.size for c in cells if not c.source}))}, plus any other seed a claim asks for without declaring it in `siblings`")
 
 
 def size_note(cell: "Cell", zoo: Any) -> str | None:

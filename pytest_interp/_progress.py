@@ -17,10 +17,10 @@ def outcome_of_training(metrics: dict[str, Any]) -> str:
     return f"train loss {metrics['train_loss']:.4f}, test accuracy {metrics['test_accuracy']:.3f}"
 
 
-def training_estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
-    """' (about 2.5 CPU-hours, by ...)': from stored training times (`Zoo.training_seconds`), so a long run is
-    planned, not guessed."""
-    times = [zoo.training_seconds(c) for c in cells]
+def training_estimate(zoo: Any, cells: Sequence["Cell"], sizes: Sequence[str] = ()) -> str:
+    """' (about 2.5 CPU-hours, by ...)': from stored training times (`Zoo.training_seconds`, which may
+    scale from the run's other `sizes`), so a long run is planned, not guessed."""
+    times = [zoo.training_seconds(c, sizes=sizes) for c in cells]
     known = [t for t in times if t is not None]
     if not known:
         return ""
@@ -28,7 +28,7 @@ def training_estimate(zoo: Any, cells: Sequence["Cell"]) -> str:
     amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
         f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
     which = "" if len(known) == len(times) else f"{len(known)} of them "
-    return f" ({which}about {amount}, by the stored times of their other seeds or Adam twins)"
+    return f" ({which}about {amount}, by stored training times of other seeds, Adam twins or other sizes)"
 
 
 class Progress:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import statistics
 import time
 import warnings
@@ -19,7 +20,7 @@ import torch
 
 from ._errors import NotApplicable
 from ._families import FAMILIES
-from ._grid import Cell
+from ._grid import Cell, parse_size
 from ._store import Store
 from ._subject import Counters, Subject
 from ._train import Plan, initialize, make_plan, train
@@ -112,13 +113,26 @@ class Zoo:
         """Whether building the cell trains it: a cheap file check, for plans (a corrupt file retrains)."""
         return not cell.source and not self.store.has(self.plan(cell).key)
 
-    def training_seconds(self, cell: Cell, seeds: int = 5) -> float | None:
+    def training_seconds(self, cell: Cell, seeds: int = 5, sizes: Iterable[str] = ()) -> float | None:
         """How long training the cell should take, from stored training times: the median of its
         other seeds, else its Adam twin's (same family, size and task) times the algorithm's
-        `relative_cost`; None where neither is stored."""
+        `relative_cost`, else the same at the nearest other size in `sizes`, scaled by the cube
+        root of the size ratio above 10k (docs/performance.md); None where nothing is stored."""
+        direct = self._seconds_here(cell, seeds, skip_own=True)
+        if direct is not None or cell.source:
+            return direct
+        target = parse_size(cell.size)
+        others = sorted({s for s in sizes if s != cell.size}, key=lambda s: abs(math.log(parse_size(s) / target)))
+        for size in others:
+            there = self._seconds_here(dataclasses.replace(cell, size=size), seeds, skip_own=False)
+            if there is not None:
+                return there * (max(target, 10_000) / max(parse_size(size), 10_000)) ** (1 / 3)
+        return None
+
+    def _seconds_here(self, cell: Cell, seeds: int, skip_own: bool) -> float | None:
         from ._algorithms import ALGORITHMS
 
-        own = self._stored_seconds(cell, seeds)
+        own = self._stored_seconds(cell, seeds, skip_own)
         if own or cell.optimizer == "adam" or cell.optimizer not in ALGORITHMS.names():
             return statistics.median(own) if own else None
         twin = self._stored_seconds(dataclasses.replace(cell, optimizer="adam"), seeds, skip_own=False)

@@ -185,4 +185,4 @@ def test_transformer_only(model):
     # a third seed: its time is estimated from the two stored seeds of the same cell
     more = pytester.runpytest("--collect-only", "-q", *args[:-2], "--interp-seeds=3", args[-1])
     more.stdout.fnmatch_lines(["pytest-interp: 3 cells to run claims on: 2 stored, 1 to train "
-                               "(about a CPU-minute or less, by the stored times of their other seeds or Adam twins), plus any*"])
+                               "(about a CPU-minute or less, by stored training times of other seeds, Adam twins or other sizes), plus any*"])

@@ -130,3 +130,10 @@ def test_training_time_is_estimated_from_other_seeds_or_the_adam_twin(tmp_path: 
     es = Cell("mlp", "1k", "es", "sparse-parity", 1)
     assert zoo.training_seconds(es) == pytest.approx(seconds * ALGORITHMS.get("es").relative_cost)
     assert zoo.training_seconds(Cell("mlp", "2k", "es", "sparse-parity", 0)) is None  # no twin at that size
+    # ... unless the run has that other size: then by its time there, scaled by the cube root of the
+    # size ratio above 10k (1k -> 2k: both under 10k, the same; 1k -> 80k: twice)
+    assert zoo.training_seconds(Cell("mlp", "2k", "es", "sparse-parity", 0), sizes=["1k", "2k"]) == \
+        pytest.approx(seconds * ALGORITHMS.get("es").relative_cost)
+    assert zoo.training_seconds(Cell("mlp", "80k", "adam", "sparse-parity", 0), sizes=["1k", "80k"]) == \
+        pytest.approx(seconds * 2)
+    assert zoo.training_seconds(Cell("cnn", "80k", "adam", "sparse-parity", 0), sizes=["1k", "80k"]) is None
