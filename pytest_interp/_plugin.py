@@ -7,7 +7,6 @@ pytest-xdist carries them from workers to the controller, which alone writes fil
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -455,64 +454,24 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
-class _Collector:
-    """Receives reports (also from xdist workers) in the process that writes the reports."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if _is_worker(self.config):
-            return
-        interp = getattr(report, "interp", None)
-        stats = getattr(report, "interp_stats", None)
-        if interp is None and stats is None:
-            return
-        from ._progress import Progress
-
-        state = _session(self.config)
-        if interp is not None:
-            state.add_result(interp)
-        if stats is not None:
-            state.add_stats(stats["trained"], stats["loaded"], stats["forward_passes"])
-            state.not_stored.update(stats.get("not_stored") or [])
-            if stats.get("lines") and isinstance(state.listener, Progress):
-                gateway = getattr(getattr(report, "node", None), "gateway", None)
-                state.listener.relay(getattr(gateway, "id", "worker"), stats["lines"])
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[RUN_KEY] = session
-    session.config.pluginmanager.register(_Collector(session.config), "interp-collector")
+    config = session.config
+    if not _is_worker(config):  # workers send their reports on; the controller collects them
+        from ._summary import Collector
+
+        config.pluginmanager.register(Collector(lambda: _session(config)), "interp-collector")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _is_worker(config) or SESSION_KEY not in config.stash:
-        return
-    state = config.stash[SESSION_KEY]
-    if not state.results:
+    if _is_worker(config) or SESSION_KEY not in config.stash or not config.stash[SESSION_KEY].results:
         return
     from ._records import stopped_early
-    from ._report.terminal import render
+    from ._summary import write_summary
 
-    tr = terminalreporter
-    enc = (getattr(sys.stdout, "encoding", None) or "").lower()
-    tr.write_sep("=", "interp: transfer matrices")
-    for line in render(state.results, unicode="utf" in enc, quorum=state.config.quorum):
-        tr.write_line(line)
-    st = state.stats()
-    tr.write_line(f"interp: {st['cells_trained']} cells trained, {st['cells_loaded']} loaded "
-                  f"(store {state.config.store_dir})")
     stop = stopped_early(config.stash[RUN_KEY], exitstatus) if RUN_KEY in config.stash else None
-    if stop:
-        tr.write_line(f"interp: the run stopped early ({stop}): these results do not cover the whole grid, "
-                      "and the results file says so")
-    if state.config.stored_only and state.not_stored:
-        tr.write_line(f"interp: stored-only: {len(state.not_stored)} cells the claims need are not in the store; "
-                      "their claims were deselected, and the results file lists them (`not_stored`)")
-    if state.config.json_path is not None:
-        tr.write_line(f"interp: results written to {state.config.json_path}")
+    write_summary(terminalreporter, config.stash[SESSION_KEY], stop)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
