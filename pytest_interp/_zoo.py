@@ -43,6 +43,23 @@ class ZooStats:
         }
 
 
+def judged(metrics: Mapping[str, Any], task: Any) -> dict[str, Any] | None:
+    """A stored cell's metrics judged by the task's accuracy target of today, which the checkpoint key
+    does not cover: a cell trained for its whole budget is re-judged from its test accuracy (its
+    weights are what training would give now); one whose training stopped early at an older target
+    is stale (None: train it again)."""
+    out = dict(metrics)
+    target = getattr(task, "accuracy_target", None)
+    if "target" not in out or out["target"] == target or target is None:
+        return out
+    if getattr(task, "early_stop", True):
+        return None
+    acc = out.get("test_accuracy")
+    out["reached"] = not out.get("diverged") and isinstance(acc, (int, float)) and acc >= target
+    out["target"] = target
+    return out
+
+
 class Zoo:
     def __init__(
         self,
@@ -162,10 +179,11 @@ class Zoo:
         # a zoo that trains nothing writes nothing, so it takes no lock: a read-only store serves it
         with self.store.lock(plan.key) if self.train else contextlib.nullcontext():
             ckpt = self.store.load(plan.key)
-            if ckpt is not None:
+            metrics = judged(ckpt.meta.get("metrics", {}), plan.task) if ckpt is not None else None
+            if ckpt is not None and metrics is not None:
                 module = initialize(plan)
                 module.load_state_dict(ckpt.tensors)
-                metrics, sha = ckpt.meta.get("metrics", {}), ckpt.sha256
+                sha = ckpt.sha256
                 self.stats.loaded.add(cell.key)
                 self._emit("loaded", cell, {"metrics": metrics})
             else:
