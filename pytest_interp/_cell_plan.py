@@ -51,13 +51,17 @@ def not_stored(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> list["Cell"]:
     return [c for c in cells if zoo.needs_training(c)]
 
 
-def plan_line(cells: list["Cell"], zoo: Any) -> str:
-    """'N cells to run claims on: S stored, T to train (about ...)': printed before anything trains."""
+def plan_line(cells: list["Cell"], zoo: Any, left_out: int | None = None) -> str:
+    """'N cells to run claims on: S stored, T to train (about ...)': printed before anything trains;
+    a stored-only run (`left_out` not None) says instead how many cells it leaves out."""
     from ._progress import training_estimate
 
     train = [c for c in cells if zoo.needs_training(c)]
-    return (f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored, {len(train)} to train"
-            f"{training_estimate(zoo, train, sorted({c.size for c in cells if not c.source}))}, plus any other seed a claim asks for without declaring it in `siblings`")
+    head = f"pytest-interp: {len(cells)} cells to run claims on: {len(cells) - len(train)} stored"
+    if left_out is not None:
+        return f"{head}; stored-only: {left_out} cells the store lacks are left out, and nothing trains"
+    return (f"{head}, {len(train)} to train{training_estimate(zoo, train, sorted({c.size for c in cells if not c.source}))}, "
+            "plus any other seed a claim asks for without declaring it in `siblings`")
 
 
 def size_note(cell: "Cell", zoo: Any) -> str | None:

@@ -140,10 +140,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     path = getattr(config, "workerinput", {}).get(PLAN_FILE)
     if not path or config.option.collectonly or not any(CELL_KEY in i.stash for i in items):
         return
-    from ._cell_plan import plan_line
-
     try:
-        Path(path).write_text(plan_line(_cells_to_build(config, items), _session(config).zoo), encoding="utf-8")
+        Path(path).write_text(_plan(config, items), encoding="utf-8")
     except OSError:  # a remote worker: the controller's folder is not here
         pass
 
@@ -339,9 +337,17 @@ def pytest_report_collectionfinish(config: pytest.Config, start_path: Path, item
     """Before anything trains, say how much will: the plan of a long run, also under --collect-only."""
     if _is_worker(config) or not any(CELL_KEY in item.stash for item in items):
         return None
+    return _plan(config, items)
+
+
+def _plan(config: pytest.Config, items: Sequence[pytest.Item]) -> str:
     from ._cell_plan import plan_line
 
-    return plan_line(_cells_to_build(config, items), _session(config).zoo)
+    state = _session(config)
+    left_out = None
+    if state.config.stored_only:  # the worker still holds its list; the controller's is on the session
+        left_out = len(config.stash[PENDING_KEY].get("not_stored", state.not_stored))
+    return plan_line(_cells_to_build(config, items), state.zoo, left_out)
 
 
 # -- the model fixture -------------------------------------------------------

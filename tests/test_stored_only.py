@@ -69,7 +69,10 @@ def test_a_stored_only_run_trains_nothing_and_lists_what_it_left_out(pytester: p
     assert "not in the store" in outcomes[("test_undeclared_sibling", KEY_1K)][1]
     # n/a is decided without training, so it is kept even on a cell the store lacks
     assert outcomes[("test_heads", KEY_2K)][0] == "n/a"
-    result.stdout.fnmatch_lines(["interp: stored-only: 3 cells the claims need are not in the store; *"])
+    result.stdout.fnmatch_lines([
+        "pytest-interp: 1 cells to run claims on: 1 stored; stored-only: 3 cells the store lacks are left out, "
+        "and nothing trains",
+        "*interp: stored-only: 3 cells the claims need are not in the store; *"])
     assert not list(store.rglob(f"*{KEY_2K}*")), "nothing was trained"
     # without the switch the same grid trains what is missing, and no `not_stored` key appears
     full = pytester.runpytest(*GRID, "--interp-sizes=1k,2k", f"--interp-json={out}")
@@ -87,6 +90,8 @@ def test_stored_only_under_xdist_relays_what_was_left_out(pytester: pytest.Pytes
                                            f"--interp-json={out}")
     result.assert_outcomes(passed=1, skipped=3)
     assert json.loads(out.read_text())["not_stored"] == LEFT_OUT
+    assert "pytest-interp: 1 cells to run claims on: 1 stored; stored-only: 3 cells the store lacks are left out, " \
+           "and nothing trains" in result.outlines
 
 
 def test_a_zoo_that_may_not_train_says_so(tmp_path: Path) -> None:
