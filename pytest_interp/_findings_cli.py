@@ -5,6 +5,7 @@
     pytest-interp findings --render-only        # rewrite the page from the results files
     pytest-interp findings --plan               # how many cells each file needs, how many to train
     pytest-interp findings --stored-only        # measure the cells trained so far, train nothing
+    pytest-interp findings --build --workers 2  # train every file's missing cells, cheapest first
 
 Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
 file (written beside its results file, so the grid is on record). Trained cells land in the
@@ -22,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
     f.add_argument("--stored-only", action="store_true",
                    help="train nothing: measure only the cells already in the store (the page says how many are missing)")
+    f.add_argument("--build", action="store_true",
+                   help="measure nothing: train the cells the files' grids still need, cheapest first across "
+                        "files (so `--stored-only` fills the page fastest), on --workers processes")
     f.add_argument("--plan", action="store_true",
                    help="train nothing: say per file how many cells its grid needs and how many are not stored yet")
 
@@ -81,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     chosen = [f for f in findings if only is None or f.stem in only]
     if args.plan:
         return _plan(args, chosen, sizes if args.sizes else None, optimizers, seeds)
+    if args.build:
+        return _build(args, chosen, sizes if args.sizes else None, optimizers, seeds)
     results_dir = args.results or args.out.with_suffix("")
     results_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
@@ -175,6 +182,60 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
                 print(f"pytest-interp findings: {finding.path}: could not collect: {line[0]}", file=sys.stderr)
                 return 1
             print(f"{finding.stem}: {line}", flush=True)
+    return 0
+
+
+def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
+           seeds: int) -> int:
+    """Train what the files' grids still need, cheapest first across all files: a long study's page
+    (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
+    from ._claim_tasks import claim_task_families
+    from ._findings_spec import zoo_toml
+    from ._grid import load_zoo
+    from ._session import prebuilt_layers
+    from ._store import Store, default_store_dir
+    from ._xdist import cell_cost
+    from ._zoo import Zoo
+    from ._zoo_build import build
+
+    store_dir = args.store or default_store_dir()
+    todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key: files share cells
+    estimate = []
+    with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
+        for finding in chosen:
+            toml = Path(tmp) / f"{finding.stem}.zoo.toml"
+            toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
+            grid = load_zoo(toml)
+            zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget)
+            for (task, options), families in claim_task_families([finding.path]).items():
+                for cell in grid.cells(task, dict(options)):
+                    if (families and cell.family not in families) or zoo.unsupported(cell) \
+                            or not zoo.needs_training(cell):
+                        continue
+                    plan = zoo.plan(cell)
+                    if plan.key not in todo:
+                        todo[plan.key] = (cell_cost(cell), cell, (plan.hparams, plan.budget))
+                        estimate.append((zoo, cell, grid.sizes))
+    order = sorted(todo.values(), key=lambda t: (t[0], t[1]))
+    known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
+    hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
+    print(f"pytest-interp findings: {len(order)} cells to train for {len(chosen)} file(s), cheapest first{hours}; "
+          f"nothing is measured (`--stored-only` shows the page so far)", flush=True)
+    if not order:
+        return 0
+    start = time.perf_counter()
+
+    def progress(i: int, n: int, b: Any) -> None:
+        acc = b.metrics.get("test_accuracy")
+        extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
+        what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
+        print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
+              flush=True)
+
+    # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
+    built = build([c for _, c, _ in order], Path(store_dir), workers=args.workers, layers=prebuilt_layers(),
+                  settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order], progress=progress)
+    print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
 
 

@@ -59,38 +59,44 @@ def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, An
 
 def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", workers: int = 2,
           hparams: Mapping[str, Any] | None = None, budget: Mapping[str, int] | None = None,
-          layers: Sequence[Path] = (), progress: Progress | None = None) -> list[BuiltCell]:
-    """Load or train every cell; returns them in the order given."""
+          layers: Sequence[Path] = (), progress: Progress | None = None,
+          settings: Sequence[tuple[Mapping[str, Any], Mapping[str, int]]] | None = None) -> list[BuiltCell]:
+    """Load or train every cell; returns them in the order given. `settings`, one (hparams, budget)
+    per cell, replaces the shared ones: cells of several grids (the findings files) in one build."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; use {', '.join(EXECUTORS)}")
     todo = list(cells)
+    each = list(settings) if settings is not None else [(hparams or {}, budget or {})] * len(todo)
+    if len(each) != len(todo):
+        raise ValueError("settings: one (hparams, budget) per cell")
     jobs = [({**asdict(c), "task_options": [list(kv) for kv in c.task_options]}, str(store_dir),
-             dict(hparams or {}), dict(budget or {}), [str(p) for p in layers]) for c in todo]
-    results: dict[str, BuiltCell] = {}
+             dict(hp), dict(bud), [str(p) for p in layers]) for c, (hp, bud) in zip(todo, each)]
+    results: dict[int, BuiltCell] = {}
 
-    def done(raw: Mapping[str, Any]) -> None:
-        built = BuiltCell(**raw)
-        results[built.cell] = built
+    def done(i: int, raw: Mapping[str, Any]) -> None:
+        results[i] = BuiltCell(**raw)
         if progress:
-            progress(len(results), len(todo), built)
+            progress(len(results), len(todo), results[i])
 
     if executor == "serial" or workers <= 1:
-        for job in jobs:
-            done(_build_one(*job))
+        for i, job in enumerate(jobs):
+            done(i, _build_one(*job))
     elif executor == "process":
         import multiprocessing
 
         # spawn: a forked torch process can deadlock in its thread pools
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for fut in as_completed([pool.submit(_build_one, *job) for job in jobs]):
-                done(fut.result())
+            futures = {pool.submit(_build_one, *job): i for i, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
     else:
-        for raw in _ray_build(jobs, workers):
-            done(raw)
-    return [results[c.key] for c in todo]
+        for i, raw in _ray_build(jobs, workers):
+            done(i, raw)
+    return [results[i] for i in range(len(todo))]
 
 
-def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[dict[str, Any]]:
+def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(job index, result) as the cluster finishes them."""
     try:
         import ray
     except ImportError:
@@ -101,11 +107,12 @@ def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[dict[str, 
         started = True
     try:
         remote = ray.remote(num_cpus=1)(_build_one)
-        pending = [remote.remote(*job) for job in jobs]
+        index = {remote.remote(*job): i for i, job in enumerate(jobs)}
+        pending = list(index)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                yield ray.get(ref)
+                yield index[ref], ray.get(ref)
     finally:
         if started:
             ray.shutdown()

@@ -249,3 +249,25 @@ def test_a_stored_only_run_with_fewer_cells_does_not_replace_the_results(tmp_pat
     new.write_text(json.dumps({"results": [result("holds")]}))
     assert _fewer_cells(new, old) == "the stored-only run measured 1 cells, the last results 2"
     assert _fewer_cells(old, new) is None and _fewer_cells(new, tmp_path / "none.json") is None
+
+
+def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")  # nothing prebuilt: every cell is missing
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 40}}')
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 40}}', name="test_twin.py")
+    grid = ["--sizes", "1k,2k", "--optimizers", "adam,es", "--seeds", "1"]
+    done = cli("findings", "--build", *grid, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    lines = done.stdout.splitlines()
+    # the two files share their cells: each is trained once
+    assert lines[0].startswith("pytest-interp findings: 4 cells to train for 2 file(s), cheapest first"), lines[0]
+    order = [ln.split("] ")[1].split(":")[0] for ln in lines if ln.startswith("  [")]
+    assert order == ["mlp-1k-adam-sparse-parity-s0", "mlp-2k-adam-sparse-parity-s0",
+                     "mlp-1k-es-sparse-parity-s0", "mlp-2k-es-sparse-parity-s0"]
+    assert not (tmp_path / "docs").exists()  # nothing measured, no page
+    plan = cli("findings", *grid, "--plan", cwd=tmp_path)
+    assert plan.stdout.count("4 cells to run claims on: 4 stored, 0 to train") == 2, plan.stdout + plan.stderr
+    again = cli("findings", "--build", *grid, cwd=tmp_path)
+    assert again.stdout.startswith("pytest-interp findings: 0 cells to train"), again.stdout

@@ -37,6 +37,19 @@ def test_a_second_build_trains_nothing(tmp_path: Path) -> None:
     assert not any(b.trained for b in again)
 
 
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_cells_of_several_grids_build_together_each_with_its_settings(tmp_path: Path, executor: str) -> None:
+    cell = Cell("mlp", "1k", "adam", "sparse-parity", 0)
+    other = Cell("mlp", "1k", "sgd", "sparse-parity", 0)
+    settings = [({}, {"steps": 40}), ({}, {"steps": 20}), ({"sgd": {"lr": 0.05}}, {"steps": 20})]
+    built = build([cell, cell, other], tmp_path, executor=executor, workers=2, settings=settings)
+    # the same cell under two budgets is two checkpoints; results come back in the order given
+    assert [b.cell for b in built] == [cell.key, cell.key, other.key]
+    assert len({b.store_key for b in built}) == 3 and [b.metrics["steps"] for b in built] <= [40, 20, 20]
+    with pytest.raises(ValueError, match="one"):
+        build([cell], tmp_path, executor="serial", settings=[])
+
+
 def test_cli_zoo_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_interp._cli import main
 
