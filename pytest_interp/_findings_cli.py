@@ -196,7 +196,7 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     from ._store import Store, default_store_dir
     from ._xdist import cell_cost
     from ._zoo import Zoo
-    from ._zoo_build import build
+    from ._zoo_build import build, printed_progress
 
     store_dir = args.store or default_store_dir()
     todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key: files share cells
@@ -225,16 +225,10 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
         return 0
     start = time.perf_counter()
 
-    def progress(i: int, n: int, b: Any) -> None:
-        acc = b.metrics.get("test_accuracy")
-        extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
-        what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
-        print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
-              flush=True)
-
     # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
     built = build([c for _, c, _ in order], Path(store_dir), workers=args.workers, layers=prebuilt_layers(),
-                  settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order], progress=progress)
+                  settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
+                  progress=printed_progress(start))
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
 

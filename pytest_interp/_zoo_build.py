@@ -95,6 +95,18 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
     return [results[i] for i in range(len(todo))]
 
 
+def printed_progress(start: float) -> Progress:
+    """One line per cell as it is built: trained, found in the store, or n/a; with the run's time."""
+    def progress(i: int, n: int, b: BuiltCell) -> None:
+        what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
+        acc = b.metrics.get("test_accuracy")
+        extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
+        print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
+              flush=True)
+
+    return progress
+
+
 def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
     """(job index, result) as the cluster finishes them."""
     try:

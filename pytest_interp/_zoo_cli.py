@@ -16,11 +16,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ._zoo_build import BuiltCell
+from typing import Any
 
 #: kept here (not imported from zoo_build) so `pytest-interp --help` does not import torch
 EXECUTORS = ("serial", "process", "ray")
@@ -49,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ._algorithms import ALGORITHMS
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
-    from ._zoo_build import build, write_manifest
+    from ._zoo_build import build, printed_progress, write_manifest
 
     try:
         grid = parse_models(args.spec, Path.cwd())
@@ -81,16 +77,8 @@ def run(args: argparse.Namespace) -> int:
              if not c.source and (fams is None or c.family in fams)]
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
-
-    def progress(i: int, n: int, b: "BuiltCell") -> None:
-        what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
-        acc = b.metrics.get("test_accuracy")
-        extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
-        print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
-              flush=True)
-
     built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,
-                  budget=grid.budget, progress=progress)
+                  budget=grid.budget, progress=printed_progress(start))
     trained = sum(b.trained for b in built)
     print(f"pytest-interp: {trained} trained, {len(built) - trained} already there, "
           f"{time.perf_counter() - start:.1f}s")
