@@ -230,7 +230,9 @@ def render(findings: Sequence[tuple[Finding, Mapping[str, Any] | None]], *, comm
            "untrained control too). Summaries count seeds holding over seeds decided (holds or breaks); "
            "'holds' means at least 80% of them hold, 'breaks' at most 20%.", "",
            "## Summary", "",
-           "The grid column says whether a file's results cover the grid above ('full') or what they lack.", "",
+           "The grid column says whether a file's results cover the grid above ('full') or what they lack; "
+           "'N of M cells not trained yet' marks a grid still training, measured on the cells trained so far "
+           "(`pytest-interp findings --stored-only`).", "",
            "| claim file | grid | paper's direction | claim | seeds holding / decided | seeds untrained |",
            "|---|---|---|---|---|---|"]
     body: list[str] = []
