@@ -231,7 +231,7 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
     built = build([c for _, c, _ in order], Path(store_dir), workers=args.workers, layers=prebuilt_layers(),
                   settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
-                  progress=printed_progress(start))
+                  progress=printed_progress(start), device=args.device or "cpu")
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
 

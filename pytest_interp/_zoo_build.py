@@ -37,7 +37,7 @@ def cells_for(grid: GridSpec, tasks: Sequence[str]) -> list[Cell]:
 
 
 def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
-               layers: Sequence[str] = ()) -> dict[str, Any]:
+               layers: Sequence[str] = (), device: str = "cpu") -> dict[str, Any]:
     """Runs in a worker: load or train one cell. Plain data in and out, so any executor can ship it."""
     from ._errors import NotApplicable
     from ._store import Store
@@ -45,7 +45,7 @@ def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, An
 
     start = time.perf_counter()
     c = Cell(**{**cell, "task_options": tuple(tuple(kv) for kv in cell.get("task_options", ()))})
-    zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), hparams=hparams, budget=budget)
+    zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), device, hparams=hparams, budget=budget)
     plan = zoo.plan(c)
     try:
         subject = zoo.subject(c)
@@ -60,7 +60,8 @@ def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, An
 def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", workers: int = 2,
           hparams: Mapping[str, Any] | None = None, budget: Mapping[str, int] | None = None,
           layers: Sequence[Path] = (), progress: Progress | None = None,
-          settings: Sequence[tuple[Mapping[str, Any], Mapping[str, int]]] | None = None) -> list[BuiltCell]:
+          settings: Sequence[tuple[Mapping[str, Any], Mapping[str, int]]] | None = None,
+          device: str = "cpu") -> list[BuiltCell]:
     """Load or train every cell; returns them in the order given. `settings`, one (hparams, budget)
     per cell, replaces the shared ones: cells of several grids (the findings files) in one build."""
     if executor not in EXECUTORS:
@@ -70,7 +71,7 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
     if len(each) != len(todo):
         raise ValueError("settings: one (hparams, budget) per cell")
     jobs = [({**asdict(c), "task_options": [list(kv) for kv in c.task_options]}, str(store_dir),
-             dict(hp), dict(bud), [str(p) for p in layers]) for c, (hp, bud) in zip(todo, each)]
+             dict(hp), dict(bud), [str(p) for p in layers], device) for c, (hp, bud) in zip(todo, each)]
     results: dict[int, BuiltCell] = {}
 
     def done(i: int, raw: Mapping[str, Any]) -> None:
