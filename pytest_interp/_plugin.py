@@ -80,6 +80,7 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_StoredOnly(), "interp-stored-only")
     config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0, "lines": []}
@@ -250,9 +251,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, dropped = [], []
     claims = any(_cell(i) for i in items)
     tasks = _session(config).config.tasks if claims else None
-    stored_only = claims and _session(config).config.stored_only
-    left_out: set[str] = set()
-    if claims and not config.option.collectonly and not stored_only:
+    if claims and not config.option.collectonly and not _session(config).config.stored_only:
         _check_store(config)
     for item in items:
         cell = _cell(item)
@@ -261,16 +260,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if tasks is not None and cell.task not in tasks:
                 dropped.append(item)
                 continue
-            if stored_only and (missing := _not_stored(config, item, cell)):
-                left_out.update(c.key for c in missing)
-                dropped.append(item)
-                continue
         keep.append(item)
-    if stored_only:  # the controller lists them in the results file; a worker sends them on its first report
-        if _is_worker(config):
-            config.stash[PENDING_KEY]["not_stored"] = sorted(left_out)
-        else:
-            _session(config).not_stored.update(left_out)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -280,10 +270,34 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = costliest_first(items, lambda i: i.stash.get(CELL_KEY, None))
 
 
-def _not_stored(config: pytest.Config, item: pytest.Item, cell: "Cell") -> list["Cell"]:
+class _StoredOnly:
+    """A second modifyitems hook, run last: after -k and -m, so only the selected claims' cells are listed."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        _deselect_not_stored(config, items)
+
+
+def _deselect_not_stored(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A stored-only run: deselect the claims whose cell (or a declared sibling) the store lacks."""
+    if not any(CELL_KEY in i.stash for i in items) or not _session(config).config.stored_only:
+        return
     from ._cell_plan import item_spec, not_stored
 
-    return not_stored(item_spec(item), cell, _session(config).zoo)
+    keep, dropped, left_out = [], [], set()
+    for item in items:
+        missing = not_stored(item_spec(item), item.stash[CELL_KEY], _session(config).zoo) \
+            if CELL_KEY in item.stash else []
+        left_out.update(c.key for c in missing)
+        (dropped if missing else keep).append(item)
+    if _is_worker(config):  # it travels on the worker's first report to the controller
+        config.stash[PENDING_KEY]["not_stored"] = sorted(left_out)
+    else:
+        _session(config).not_stored.update(left_out)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _check_store(config: pytest.Config) -> None:

@@ -74,6 +74,10 @@ def test_a_stored_only_run_trains_nothing_and_lists_what_it_left_out(pytester: p
         "and nothing trains",
         "*interp: stored-only: 3 cells the claims need are not in the store; *"])
     assert not list(store.rglob(f"*{KEY_2K}*")), "nothing was trained"
+    # -k deselects first: only the selected claims' missing cells are listed
+    pytester.runpytest(*GRID, "--interp-sizes=1k,2k", "--interp-stored-only", f"--interp-json={out}",
+                       "-k", "test_hidden").assert_outcomes(passed=1, deselected=7)
+    assert json.loads(out.read_text())["not_stored"] == [KEY_2K]
     # without the switch the same grid trains what is missing, and no `not_stored` key appears
     full = pytester.runpytest(*GRID, "--interp-sizes=1k,2k", f"--interp-json={out}")
     full.assert_outcomes(passed=6, skipped=2)
