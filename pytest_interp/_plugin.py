@@ -80,7 +80,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(_StoredOnly(), "interp-stored-only")
+    from ._handoff import PlanHandOff, StoredOnly
+
+    config.pluginmanager.register(StoredOnly(), "interp-stored-only")
+    config.pluginmanager.register(PlanHandOff(), "interp-plan-handoff")
     config.addinivalue_line("markers", "interp(task=..., needs=[...]): mark a test as a claim (see pytest_interp.claim)")
     config.addinivalue_line("markers", "xdist_group(name): group tests of one cell on one xdist worker")
     config.stash[PENDING_KEY] = {"trained": [], "loaded": [], "forward_passes": 0, "lines": []}
@@ -93,58 +96,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove what conftest hooks and zoo files registered: the registries outlive one run."""
     for registrar in reversed(config.stash.get(REGISTRARS_KEY, [])):
         registrar.undo()
-    if PLAN_DIR_KEY in config.stash:
-        import shutil
-
-        shutil.rmtree(config.stash[PLAN_DIR_KEY], ignore_errors=True)
-
-
-# -- the plan line under xdist -------------------------------------------------
-# xdist's controller collects nothing and shows none of its workers' output, so the first worker
-# writes its plan line to a file the controller names, and the controller prints it once that
-# worker has collected. Remote workers cannot reach the file: there is no line, as before.
-
-PLAN_FILE = "interp_plan_file"
-PLAN_DIR_KEY = pytest.StashKey[str]()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    if node.workerinput.get("workerid") != "gw0":
-        return
-    import os
-    import tempfile
-
-    config = node.config
-    if PLAN_DIR_KEY not in config.stash:
-        config.stash[PLAN_DIR_KEY] = tempfile.mkdtemp(prefix="interp-plan-")
-    node.workerinput[PLAN_FILE] = os.path.join(config.stash[PLAN_DIR_KEY], "plan.txt")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node: Any, ids: Sequence[str]) -> None:
-    path = node.workerinput.get(PLAN_FILE)
-    tr = node.config.pluginmanager.getplugin("terminalreporter")
-    try:
-        line = Path(path).read_text(encoding="utf-8").strip() if path else ""
-    except OSError:
-        return
-    if line and tr is not None:
-        tr.ensure_newline()
-        tr.write_line(line)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist tells the controller that collection finished
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """On the worker the controller asked: write the plan line (after every deselection) where it reads it."""
-    config, items = session.config, session.items
-    path = getattr(config, "workerinput", {}).get(PLAN_FILE)
-    if not path or config.option.collectonly or not any(CELL_KEY in i.stash for i in items):
-        return
-    try:
-        Path(path).write_text(_plan(config, items), encoding="utf-8")
-    except OSError:  # a remote worker: the controller's folder is not here
-        pass
 
 
 def _share_cores(config: pytest.Config) -> None:
@@ -268,36 +219,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         from ._xdist import costliest_first
 
         items[:] = costliest_first(items, lambda i: i.stash.get(CELL_KEY, None))
-
-
-class _StoredOnly:
-    """A second modifyitems hook, run last: after -k and -m, so only the selected claims' cells are listed."""
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
-        _deselect_not_stored(config, items)
-
-
-def _deselect_not_stored(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A stored-only run: deselect the claims whose cell (or a declared sibling) the store lacks."""
-    if not any(CELL_KEY in i.stash for i in items) or not _session(config).config.stored_only:
-        return
-    from ._cell_plan import item_spec, not_stored
-
-    keep, dropped, left_out = [], [], set()
-    for item in items:
-        missing = not_stored(item_spec(item), item.stash[CELL_KEY], _session(config).zoo) \
-            if CELL_KEY in item.stash else []
-        left_out.update(c.key for c in missing)
-        (dropped if missing else keep).append(item)
-    if _is_worker(config):  # it travels on the worker's first report to the controller
-        config.stash[PENDING_KEY]["not_stored"] = sorted(left_out)
-    else:
-        _session(config).not_stored.update(left_out)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
 
 
 def _check_store(config: pytest.Config) -> None:

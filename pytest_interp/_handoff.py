@@ -1,0 +1,92 @@
+"""Two collection-time plugin objects that `_plugin` registers: the stored-only deselection, which must
+run after -k and -m, and the plan line's hand-off from the first xdist worker to the controller.
+
+xdist's controller collects nothing and shows none of its workers' output, so the first worker
+writes its plan line to a file the controller names, and the controller prints it once that worker
+has collected. Remote workers cannot reach the file: there is no line, as before.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+
+PLAN_FILE = "interp_plan_file"
+
+
+class StoredOnly:
+    """A stored-only run: deselect, after every other deselection, the claims whose cell (or a
+    declared sibling) the store lacks, so only the selected claims' cells are listed as left out."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        from ._plugin import CELL_KEY, PENDING_KEY, _is_worker, _session
+
+        if not any(CELL_KEY in i.stash for i in items) or not _session(config).config.stored_only:
+            return
+        from ._cell_plan import item_spec, not_stored
+
+        zoo = _session(config).zoo
+        keep, dropped, left_out = [], [], set()
+        for item in items:
+            missing = not_stored(item_spec(item), item.stash[CELL_KEY], zoo) if CELL_KEY in item.stash else []
+            left_out.update(c.key for c in missing)
+            (dropped if missing else keep).append(item)
+        if _is_worker(config):  # it travels on the worker's first report to the controller
+            config.stash[PENDING_KEY]["not_stored"] = sorted(left_out)
+        else:
+            _session(config).not_stored.update(left_out)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+
+
+class PlanHandOff:
+    """The plan line under xdist: written by worker gw0, printed by the controller."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None  # the controller's, made when it configures gw0
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        if node.workerinput.get("workerid") != "gw0":
+            return
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="interp-plan-")
+        node.workerinput[PLAN_FILE] = os.path.join(self.folder, "plan.txt")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        path = node.workerinput.get(PLAN_FILE)
+        tr = node.config.pluginmanager.getplugin("terminalreporter")
+        try:
+            line = Path(path).read_text(encoding="utf-8").strip() if path else ""
+        except OSError:
+            return
+        if line and tr is not None:
+            tr.ensure_newline()
+            tr.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist tells the controller that collection finished
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """On the worker the controller asked: write the plan line (after every deselection)."""
+        from ._plugin import CELL_KEY, _plan
+
+        config, items = session.config, session.items
+        path = getattr(config, "workerinput", {}).get(PLAN_FILE)
+        if not path or config.option.collectonly or not any(CELL_KEY in i.stash for i in items):
+            return
+        try:
+            Path(path).write_text(_plan(config, items), encoding="utf-8")
+        except OSError:  # a remote worker: the controller's folder is not here
+            pass
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
