@@ -188,21 +188,19 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
     return 0
 
 
-def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
-           seeds: int) -> int:
-    """Train what the files' grids still need, cheapest first across all files: a long study's page
-    (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
+def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
+                  store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float]]:
+    """The cells the files' grids still need, cheapest first, once each (files share cells), with
+    (cost, cell, (hparams, budget)); and the stored-time estimates of those that have one."""
     from ._claim_tasks import claim_task_families
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
     from ._session import prebuilt_layers
-    from ._store import Store, default_store_dir
+    from ._store import Store
     from ._xdist import cell_cost
     from ._zoo import Zoo
-    from ._zoo_build import build, printed_progress
 
-    store_dir = args.store or default_store_dir()
-    todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key: files share cells
+    todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key
     estimate = []
     with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
         for finding in chosen:
@@ -219,8 +217,20 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
                     if plan.key not in todo:
                         todo[plan.key] = (cell_cost(cell), cell, (plan.hparams, plan.budget))
                         estimate.append((zoo, cell, grid.sizes))
-    order = sorted(todo.values(), key=lambda t: (t[0], t[1]))
     known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
+    return sorted(todo.values(), key=lambda t: (t[0], t[1])), known
+
+
+def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
+           seeds: int) -> int:
+    """Train what the files' grids still need, cheapest first across all files: a long study's page
+    (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
+    from ._session import prebuilt_layers
+    from ._store import default_store_dir
+    from ._zoo_build import build, printed_progress
+
+    store_dir = args.store or default_store_dir()
+    order, known = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
     print(f"pytest-interp findings: {len(order)} cells to train for {len(chosen)} file(s), cheapest first{hours}; "
           f"nothing is measured (`--stored-only` shows the page so far)", flush=True)

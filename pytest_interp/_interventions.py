@@ -57,13 +57,13 @@ class Edit:
         elif self.kind == "mean":
             if mean is None:
                 raise ValueError("mean-ablation needs reference activations")
-            out[idx] = mean.to(act.dtype).expand_as(act)[idx]
+            out[idx] = mean.to(act).expand_as(act)[idx]
         elif self.kind == "replace":
             assert self.value is not None
-            out[idx] = self.value.to(act.dtype).expand_as(act)[idx] if self.value.shape == act.shape else self.value.to(act.dtype)
+            out[idx] = self.value.to(act).expand_as(act)[idx] if self.value.shape == act.shape else self.value.to(act)
         elif self.kind == "add":
             assert self.value is not None
-            out[idx] = out[idx] + self.value.to(act.dtype)
+            out[idx] = out[idx] + self.value.to(act)
         else:
             raise ValueError(f"unknown edit {self.kind!r}")
         return out

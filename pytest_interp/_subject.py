@@ -124,12 +124,14 @@ class Subject:
     def run(self, inputs: torch.Tensor | None = None) -> Run:
         """One forward pass capturing every site, cached per inputs."""
         x = self.data.x if inputs is None else inputs
-        key = _digest(x)
+        key = f"{x.device}:{_digest(x)}"
         if key not in self._cache:
             acts: dict[Site, torch.Tensor] = {}
             out = self._forward(x, {site: self._capture(acts, site, *self._where(site)) for site in self._sites.all_sites()})
             _check_finite(out, self)
-            self._cache[key] = Run(out.detach(), acts)
+            # the model runs on --interp-device; what it returns lies where the inputs came from,
+            # so a claim written against CPU tensors runs unchanged on a GPU
+            self._cache[key] = Run(out.detach().to(x.device), {s: a.to(x.device) for s, a in acts.items()})
         return self._cache[key]
 
     @staticmethod
@@ -158,7 +160,7 @@ class Subject:
             element, tf = self._where(site)
             ref = clean.activations[site].mean(0, keepdim=True) if clean is not None else None
             hooks[site] = self._editor(site, edit, element, ref, tf)
-        return self._forward(x, hooks).detach()
+        return self._forward(x, hooks).detach().to(x.device)
 
     def _where(self, site: Site) -> tuple[int | None, bool]:
         """Which output element holds the site's activation, and whether it is time-first."""

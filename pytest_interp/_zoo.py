@@ -160,8 +160,10 @@ class Zoo:
         for seed in range(seeds):
             if skip_own and seed == cell.seed:
                 continue
-            meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key)
-            seconds = ((meta or {}).get("metrics") or {}).get("seconds")
+            meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key) or {}
+            if meta.get("device", "cpu") != self.device:  # a GPU's seconds say nothing of a CPU's
+                continue
+            seconds = (meta.get("metrics") or {}).get("seconds")
             if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
                 times.append(float(seconds))
         return times
@@ -208,7 +210,9 @@ class Zoo:
         start = time.perf_counter()
         module, metrics = train(plan, self.device, lambda info: self._emit("train-progress", cell, info))
         metrics["seconds"] = round(time.perf_counter() - start, 3)
-        meta = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
+        meta: dict[str, Any] = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
+        if self.device != "cpu":  # weights trained elsewhere differ in the last bits: say where
+            meta["device"] = self.device
         sha: str | None = None
         if self.store.writable():
             sha = self.store.save(plan.key, module.state_dict(), json.loads(json.dumps(meta))).sha256

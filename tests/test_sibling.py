@@ -137,3 +137,18 @@ def test_training_time_is_estimated_from_other_seeds_or_the_adam_twin(tmp_path: 
     assert zoo.training_seconds(Cell("mlp", "80k", "adam", "sparse-parity", 0), sizes=["1k", "80k"]) == \
         pytest.approx(seconds * 2)
     assert zoo.training_seconds(Cell("cnn", "80k", "adam", "sparse-parity", 0), sizes=["1k", "80k"]) is None
+
+
+def test_training_times_from_another_device_are_not_estimates(tmp_path: Path) -> None:
+    """A GPU trains a cell 20-40x faster than a CPU core (docs/performance.md): a stored time counts only
+    for the device it was measured on."""
+    store = Store(tmp_path / "s")
+    zoo = Zoo(store, budget={"steps": 60})
+    zoo.subject(CELL)
+    ckpt = store.load(zoo.plan(CELL).key)
+    assert ckpt is not None
+    twin = Cell("mlp", "1k", "adam", "sparse-parity", 1)
+    store.save(zoo.plan(twin).key, ckpt.tensors, {**ckpt.meta, "device": "cuda", "metrics": {**ckpt.meta["metrics"], "seconds": 1.5}})
+    other = Cell("mlp", "1k", "adam", "sparse-parity", 2)
+    assert zoo.training_seconds(other) == pytest.approx(ckpt.meta["metrics"]["seconds"])  # the CPU time only
+    assert Zoo(store, device="cuda", budget={"steps": 60}).training_seconds(other) == pytest.approx(1.5)

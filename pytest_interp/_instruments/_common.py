@@ -1,9 +1,10 @@
-"""Helpers shared by the gradient-based instruments: a clean measuring state for a model."""
+"""Helpers shared by the instruments that run a model: a clean measuring state, and inputs that
+follow the model to its device."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -39,3 +40,28 @@ def measuring(model: object) -> Iterator[None]:
             m.training = mode
         for p, flag in grads:
             p.requires_grad_(flag)
+
+
+def module_device(model: object) -> torch.device | None:
+    """Where a module's first parameter (or buffer) lies; None for a plain callable or an empty module."""
+    if not isinstance(model, nn.Module):
+        return None
+    first = next(model.parameters(), None)
+    if first is None:
+        first = next(model.buffers(), None)
+    return None if first is None else first.device
+
+
+def following(model: Callable[[torch.Tensor], Any]) -> Callable[[torch.Tensor], Any]:
+    """`model` as a function whose inputs move to the model's device and whose outputs come back
+    to the inputs' device: a claim written with CPU tensors measures a model on `--interp-device`
+    unchanged. Gradients flow through both moves."""
+    device = module_device(model)
+    if device is None:
+        return model
+
+    def call(x: torch.Tensor) -> Any:
+        out = model(x.to(device))
+        return out.to(x.device) if isinstance(out, torch.Tensor) else out
+
+    return call

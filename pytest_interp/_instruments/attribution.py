@@ -24,7 +24,7 @@ from torch import nn
 
 from .._errors import NotApplicable
 from .._sites import Site, put
-from ._common import measuring
+from ._common import following, measuring, module_device
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 Target = Union[int, torch.Tensor, None]
@@ -71,14 +71,14 @@ def _gradient(model: Model, x: torch.Tensor, target: Target, reps: int = 1) -> t
 def saliency(model: Model, inputs: torch.Tensor, target: Target = None, *, absolute: bool = True) -> torch.Tensor:
     """Gradient saliency |dF_t/dx| (signed if absolute=False), shape of `inputs`."""
     with measuring(model):
-        g, _ = _gradient(model, inputs, target)
+        g, _ = _gradient(following(model), inputs, target)
     return g.abs() if absolute else g
 
 
 def input_x_gradient(model: Model, inputs: torch.Tensor, target: Target = None) -> torch.Tensor:
     """x * dF_t/dx: the first-order Taylor contribution of each feature relative to zero."""
     with measuring(model):
-        g, _ = _gradient(model, inputs, target)
+        g, _ = _gradient(following(model), inputs, target)
     return inputs.detach() * g
 
 
@@ -129,14 +129,15 @@ def integrated_gradients(
     per = steps if steps_per_pass is None else max(1, int(steps_per_pass))
     total = torch.zeros_like(x)
     shape = (-1,) + (1,) * x.ndim
+    run = following(model)
     with measuring(model):
         for s in range(0, steps, per):
             a, w = alphas[s : s + per], weights[s : s + per]
             path = (b + a.view(shape) * diff).reshape(-1, *x.shape[1:])
-            g, _ = _gradient(model, path, target, reps=len(a))
+            g, _ = _gradient(run, path, target, reps=len(a))
             total += torch.tensordot(w, g.view(len(a), *x.shape), dims=1)
         with torch.no_grad():
-            ends = _pick(model(torch.cat([x, b])), target, reps=2)
+            ends = _pick(run(torch.cat([x, b])), target, reps=2)
     attributions = diff * total
     n = x.shape[0]
     gap = attributions.reshape(n, -1).sum(1) - (ends[:n] - ends[n:])
@@ -181,7 +182,7 @@ def guided_backprop(model: nn.Module, inputs: torch.Tensor, target: Target = Non
     handles = [m.register_forward_hook(hook) for m in relus]
     try:
         with measuring(model):
-            g, _ = _gradient(model, inputs, target)
+            g, _ = _gradient(following(model), inputs, target)
     finally:
         for h in handles:
             h.remove()
@@ -212,9 +213,11 @@ class SiteModel(nn.Module):
         if act.shape[0] % n:
             raise ValueError(f"a batch of {act.shape[0]} activations for {n} inputs")
         x = self.inputs.repeat(act.shape[0] // n, *([1] * (self.inputs.ndim - 1)))
-        handle = self._target[0].register_forward_hook(lambda _m, _i, out: put(out, self.element, act))
+        device = module_device(self.net) or x.device  # the model's device, and back: see `following`
+        x, moved = x.to(device), act.to(device)
+        handle = self._target[0].register_forward_hook(lambda _m, _i, out: put(out, self.element, moved))
         try:
-            return self.net(x)
+            return self.net(x).to(act.device)
         finally:
             handle.remove()
 
@@ -222,6 +225,6 @@ class SiteModel(nn.Module):
 def site_model(subject: Any, inputs: torch.Tensor | None = None, site: Site | str = "embed") -> tuple[SiteModel, torch.Tensor]:
     """(model of the site's activation, that activation on `inputs`): attribute token models on their embedding."""
     s = site if isinstance(site, Site) else subject.site(site)
-    x = (subject.data.x if inputs is None else inputs).to(subject.device)
+    x = subject.data.x if inputs is None else inputs
     target, element = subject._sites.target(s)
     return SiteModel(subject.module, target, element, x), subject.activations(s, inputs=x)

@@ -46,6 +46,7 @@ def prefix_matching_score(pattern: torch.Tensor, tokens: torch.Tensor) -> torch.
     queries = mask.any(-1)  # (batch, query)
     if not queries.any():
         raise ValueError("no token repeats: prefix matching is undefined")
+    mask, queries = mask.to(pattern.device), queries.to(pattern.device)
     mass = (pattern.double() * mask[:, None].double()).sum(-1)  # (batch, heads, query)
     return (mass * queries[:, None]).sum((0, 2)) / queries.sum()
 

@@ -35,14 +35,14 @@ def logistic_probe(
 ) -> float:
     """Held-out accuracy of a logistic-regression probe from `acts` (n, ...) to integer `labels` (n,)."""
     x = acts.detach().reshape(acts.shape[0], -1).double()
-    y = labels.detach().long().reshape(-1)
+    y = labels.detach().long().reshape(-1).to(x.device)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"{x.shape[0]} activations but {y.shape[0]} labels")
     tr, te = _split(x.shape[0], test_fraction, seed)
     xtr, xte = _standardize(x[tr], x[te])
     classes = int(y.max()) + 1
-    w = torch.zeros(x.shape[1], classes, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+    w = torch.zeros(x.shape[1], classes, dtype=torch.float64, device=x.device, requires_grad=True)
+    b = torch.zeros(classes, dtype=torch.float64, device=x.device, requires_grad=True)
     opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -61,11 +61,11 @@ def ridge_probe(
 ) -> float:
     """Held-out R^2 of a ridge regression from `acts` (n, ...) to real `targets` (n,) or (n, k)."""
     x = acts.detach().reshape(acts.shape[0], -1).double()
-    t = targets.detach().double().reshape(targets.shape[0], -1)
+    t = targets.detach().double().reshape(targets.shape[0], -1).to(x.device)
     tr, te = _split(x.shape[0], test_fraction, seed)
     xtr, xte = _standardize(x[tr], x[te])
     mu = t[tr].mean(0, keepdim=True)
-    eye = torch.eye(x.shape[1], dtype=torch.float64)
+    eye = torch.eye(x.shape[1], dtype=torch.float64, device=x.device)
     w = torch.linalg.solve(xtr.T @ xtr + alpha * xtr.shape[0] * eye, xtr.T @ (t[tr] - mu))
     pred = xte @ w + mu
     ss_res = ((t[te] - pred) ** 2).sum()

@@ -39,7 +39,7 @@ def spearman(a: torch.Tensor, b: torch.Tensor, *, mask: torch.Tensor | None = No
         if mask.shape != a.shape:
             raise ValueError(f"the mask has shape {tuple(mask.shape)}, the maps {tuple(a.shape)}")
         keep = mask.detach().reshape(a.shape[0], -1).bool()
-    out = torch.full((a.shape[0],), float("nan"), dtype=torch.float64)
+    out = torch.full((a.shape[0],), float("nan"), dtype=torch.float64, device=fa.device)
     for i in range(fa.shape[0]):
         x, y = (fa[i], fb[i]) if keep is None else (fa[i][keep[i]], fb[i][keep[i]])
         if x.numel() < 2:

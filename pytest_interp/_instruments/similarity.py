@@ -24,7 +24,7 @@ def _features(x: torch.Tensor) -> torch.Tensor:
 def hsic(k: torch.Tensor, l: torch.Tensor) -> float:
     """Biased HSIC: tr(K H L H) / (n - 1)^2, H the centering matrix (Gretton et al. 2005)."""
     n = k.shape[0]
-    h = torch.eye(n, dtype=torch.float64) - 1.0 / n
+    h = torch.eye(n, dtype=torch.float64, device=k.device) - 1.0 / n
     return float(torch.trace(k.double() @ h @ l.double() @ h) / (n - 1) ** 2)
 
 

@@ -36,7 +36,7 @@ def mean_difference(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def random_direction(vector: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """A Gaussian direction with the same shape and norm as `vector` (the steering null)."""
     g = torch.randn(vector.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return (g * (vector.double().norm() / g.norm())).to(vector)
+    return (g * (float(vector.double().norm()) / g.norm())).to(vector)
 
 
 def relative_norm(vector: torch.Tensor, acts: torch.Tensor) -> float:
