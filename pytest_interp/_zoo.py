@@ -127,8 +127,14 @@ class Zoo:
         return self._tasks[key]
 
     def needs_training(self, cell: Cell) -> bool:
-        """Whether building the cell trains it: a cheap file check, for plans (a corrupt file retrains)."""
-        return not cell.source and not self.store.has(self.plan(cell).key)
+        """Whether building the cell trains it: a cheap header read, for plans (a corrupt file retrains).
+        A checkpoint whose training stopped early at an accuracy target the task no longer has is
+        trained again (`judged`), so it is not counted as stored either."""
+        if cell.source:
+            return False
+        plan = self.plan(cell)
+        meta = self.store.meta(plan.key)
+        return meta is None or judged(meta.get("metrics") or {}, plan.task) is None
 
     def training_seconds(self, cell: Cell, seeds: int = 5, sizes: Iterable[str] = ()) -> float | None:
         """How long training the cell should take, from stored training times: the median of its

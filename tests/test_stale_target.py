@@ -42,6 +42,8 @@ def test_a_changed_target_rejudges_a_full_budget_cell_and_retrains_an_early_stop
     monkeypatch.setattr(RepeatedTokens, "accuracy_target", acc / 2)
     monkeypatch.setattr(SparseParity, "accuracy_target", 0.123)
     again = Zoo(Store(tmp_path), budget={"steps": 20, "eval_every": 10})
+    # plans (`--plan`, `findings --build`, stored-only deselection) count what building would train
+    assert not again.needs_training(full) and again.needs_training(early)
     m = again.subject(full).metrics
     assert (m["target"], m["reached"]) == (acc / 2, True) and full.key in again.stats.loaded
     assert again.subject(early).metrics["target"] == 0.123 and early.key in again.stats.trained
