@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ._errors import ConfigError
 from ._tasks import DEFAULT_TASK
@@ -41,6 +41,26 @@ def claim_tasks(paths: Iterable[Path]) -> list[TaskKey]:
 def claim_task_families(paths: Iterable[Path]) -> dict[TaskKey, Families]:
     """Each (task, sorted options) pair with the families its claims are restricted to (None: any)."""
     seen: dict[TaskKey, Families] = {}
+    for key, fams, _ in _claims(paths):
+        if key not in seen:
+            seen[key] = fams
+        else:
+            before = seen[key]
+            seen[key] = None if before is None or fams is None else before | fams
+    return seen
+
+
+def claim_task_siblings(paths: Iterable[Path]) -> dict[TaskKey, frozenset[int]]:
+    """Each (task, sorted options) pair with the seed offsets its claims declare in `siblings`
+    (the other seeds of a cell they compare with): a build of a file's grid trains those too."""
+    seen: dict[TaskKey, frozenset[int]] = {}
+    for key, _, siblings in _claims(paths):
+        seen[key] = seen.get(key, frozenset()) | siblings
+    return seen
+
+
+def _claims(paths: Iterable[Path]) -> Iterator[tuple[TaskKey, Families, frozenset[int]]]:
+    """(task key, families, sibling offsets) of every claim decorator in the files, read from source."""
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
@@ -61,13 +81,8 @@ def claim_task_families(paths: Iterable[Path]) -> dict[TaskKey, Families]:
                     raise ConfigError(f"{path}:{deco.lineno}: cannot read **options without running the file")
                 task = kwargs.pop("task", DEFAULT_TASK)
                 kwargs.pop("needs", None)
-                kwargs.pop("siblings", None)  # other seeds of the same cells, not a task option
+                siblings = kwargs.pop("siblings", None) or ()  # other seeds of the same cells, not a task option
                 families = kwargs.pop("families", None)
                 fams: Families = frozenset([families] if isinstance(families, str) else families) if families else None
-                key = (str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))
-                if key not in seen:
-                    seen[key] = fams
-                else:
-                    before = seen[key]
-                    seen[key] = None if before is None or fams is None else before | fams
-    return seen
+                offsets = frozenset(int(k) for k in ([siblings] if isinstance(siblings, int) else siblings))
+                yield (str(task), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items()))), fams, offsets

@@ -271,3 +271,15 @@ def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_
     assert plan.stdout.count("4 cells to run claims on: 4 stored, 0 to train") == 2, plan.stdout + plan.stderr
     again = cli("findings", "--build", *grid, cwd=tmp_path)
     assert again.stdout.startswith("pytest-interp findings: 0 cells to train"), again.stdout
+
+
+def test_cli_build_trains_the_other_seeds_a_claim_declares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claim that compares seed s with s + 1 needs the seed after the grid's last one as well."""
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+    path = write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 40}}')
+    path.write_text(path.read_text().replace('needs=["embed"])', 'needs=["embed"], siblings=[1])'))
+    done = cli("findings", "--build", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    order = [ln.split("] ")[1].split(":")[0] for ln in done.stdout.splitlines() if ln.startswith("  [")]
+    assert order == ["mlp-1k-adam-sparse-parity-s0", "mlp-1k-adam-sparse-parity-s1"]

@@ -133,6 +133,10 @@ def test_claim_tasks_are_read_from_decorators_without_running_the_files(tmp_path
                                            ("digits", ()): None}
     assert claim_task_families([b]) == {("superposition", (("sparsity", 0.0),)): frozenset({"tied-ae"}),
                                         ("digits", ()): frozenset({"cnn", "mlp"})}
+    from pytest_interp._claim_tasks import claim_task_siblings
+
+    assert claim_task_siblings([a, b]) == {("superposition", (("sparsity", 0.0),)): frozenset(),
+                                           ("sparse-parity", ()): frozenset(), ("digits", ()): frozenset({1})}
     bad = tmp_path / "test_bad.py"
     bad.write_text("import pytest_interp as interp\nN = 3\n@interp.claim(task='x', n=N)\ndef test_x(model): pass\n")
     with pytest.raises(ConfigError, match="test_bad.py:3"):
