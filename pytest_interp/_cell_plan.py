@@ -41,14 +41,15 @@ def cells_to_build(claims: Iterable[tuple["ClaimSpec", "Cell"]], zoo: Any) -> li
     return [c for c in sorted(cells) if zoo.unsupported(c) is None]
 
 
-def not_stored(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> list["Cell"]:
+def not_stored(spec: "ClaimSpec", cell: "Cell", zoo: Any, snapshot: "frozenset[str] | None" = None) -> list["Cell"]:
     """The cells a claim on this cell would have to train, for a stored-only run to leave it out:
-    the cell and its declared siblings the store lacks. None where the outcome is decided without
+    the cell and its declared siblings the store lacks (or, given the `snapshot` of stored keys
+    taken when the run started, lacked then). None where the outcome is decided without
     training (n/a, a cell the zoo cannot build, a named model)."""
     if cell.source or not_applicable(spec, cell, zoo) or zoo.unsupported(cell):
         return []
     cells = [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in spec.siblings if cell.seed + k >= 0)]
-    return [c for c in cells if zoo.needs_training(c)]
+    return [c for c in cells if zoo.needs_training(c) or (snapshot is not None and zoo.plan(c).key not in snapshot)]
 
 
 def plan_line(cells: list["Cell"], zoo: Any, left_out: int | None = None) -> str:

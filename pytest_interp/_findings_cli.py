@@ -45,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--render-only", action="store_true", help="only rewrite the report from existing results files")
     f.add_argument("--stored-only", action="store_true",
                    help="train nothing: measure only the cells already in the store (the page says how many are "
-                        "missing); runs in one process, whatever --workers says")
+                        "missing); a build may write into the store meanwhile")
     f.add_argument("--build", action="store_true",
                    help="measure nothing: train the cells the files' grids still need, cheapest first across "
                         "files (so `--stored-only` fills the page fastest), on --workers processes")
@@ -102,9 +102,8 @@ def run(args: argparse.Namespace) -> int:
         partial = results_dir / f"{finding.stem}.partial.json"
         partial.unlink(missing_ok=True)  # an older interrupted run's: never mistaken for this one's
         cmd = [*_pytest(args, finding.path, zoo), f"--interp-json={partial.resolve()}"]
-        # a stored-only run stays in one process: xdist workers each decide what is stored, and a build
-        # writing to the store meanwhile would make them collect different tests
-        if args.workers > 1 and not args.stored_only:
+        # stored-only under xdist too: the workers count what was stored when the run started
+        if args.workers > 1:
             cmd += ["-n", str(args.workers)]
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())

@@ -17,11 +17,29 @@ from typing import Any, Sequence
 import pytest
 
 PLAN_FILE = "interp_plan_file"
+STORED_KEYS = "interp_stored_keys"
 
 
 class StoredOnly:
     """A stored-only run: deselect, after every other deselection, the claims whose cell (or a
-    declared sibling) the store lacks, so only the selected claims' cells are listed as left out."""
+    declared sibling) the store lacks, so only the selected claims' cells are listed as left out.
+
+    Under xdist every worker must collect the same tests, but a build may write into the store
+    while they collect: the controller hands each worker the keys stored when it started, and a
+    cell counts as stored only if it was then."""
+
+    def __init__(self) -> None:
+        self.snapshot: list[str] | None = None  # the controller's, taken when it configures the first worker
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        from ._plugin import _session
+
+        if not _session(node.config).config.stored_only:
+            return
+        if self.snapshot is None:
+            self.snapshot = sorted(_session(node.config).zoo.store.keys())
+        node.workerinput[STORED_KEYS] = self.snapshot
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
@@ -33,9 +51,11 @@ class StoredOnly:
         from ._cell_plan import item_spec, not_stored
 
         zoo = _session(config).zoo
+        keys = getattr(config, "workerinput", {}).get(STORED_KEYS)
+        snapshot = frozenset(keys) if keys is not None else None
         keep, dropped, left_out = [], [], set()
         for item in items:
-            missing = not_stored(item_spec(item), item.stash[CELL_KEY], zoo) if CELL_KEY in item.stash else []
+            missing = not_stored(item_spec(item), item.stash[CELL_KEY], zoo, snapshot) if CELL_KEY in item.stash else []
             left_out.update(c.key for c in missing)
             (dropped if missing else keep).append(item)
         if _is_worker(config):  # it travels on the worker's first report to the controller

@@ -101,6 +101,11 @@ class Store:
             raise ValueError(f"invalid store key {key!r}")
         return (root or self.root) / key[:2] / f"{key}.safetensors"
 
+    def keys(self) -> set[str]:
+        """Every key with a checkpoint file in some layer (not verified): a stored-only run's snapshot."""
+        return {p.stem for root in [self.root, *self.layers] for p in root.glob("??/*.safetensors")
+                if _KEY.match(p.stem)}
+
     def has(self, key: str) -> bool:
         """A checkpoint file for the key exists in some layer (not verified: load() does that)."""
         return any(self.path(key, root).is_file() for root in [self.root, *self.layers])

@@ -98,6 +98,55 @@ def test_stored_only_under_xdist_relays_what_was_left_out(pytester: pytest.Pytes
            "and nothing trains" in result.outlines
 
 
+RACE = """
+import os, shutil, time
+from pathlib import Path
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config):
+    # gw1 collects only after gw0 has, and finds a checkpoint a build wrote meanwhile
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    flag = Path(os.environ.get("RACE_FLAG", "-"))
+    if worker == "gw1":
+        for _ in range(200):
+            if flag.exists():
+                break
+            time.sleep(0.05)
+        dest = Path(os.environ["RACE_DEST"])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(os.environ["RACE_SRC"], dest)
+
+def pytest_collection_finish(session):
+    if getattr(session.config, "workerinput", {}).get("workerid") == "gw0":
+        Path(os.environ.get("RACE_FLAG", "-")).touch()
+"""
+
+
+def test_stored_only_workers_agree_while_a_build_writes_into_the_store(
+        pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """xdist stops a run whose workers collected different tests: a cell stored between two workers'
+    collections must count for neither (it was not stored when the run started)."""
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_claims=CLAIMS)
+    pytester.makeconftest(RACE)
+    later = tmp_path / "later"
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(later))  # the 2k cell, written "by the build" mid-run
+    pytester.runpytest(*GRID, "--interp-sizes=2k", "-k", "test_hidden", "-p", "no:xdist").assert_outcomes(passed=1)
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    pytester.runpytest(*GRID, "--interp-sizes=1k", "-k", "test_hidden", "-p", "no:xdist").assert_outcomes(passed=1)
+    (src,) = later.rglob("*.safetensors")
+    monkeypatch.setenv("RACE_SRC", str(src))
+    monkeypatch.setenv("RACE_DEST", str(tmp_path / "store" / src.parent.name / src.name))
+    monkeypatch.setenv("RACE_FLAG", str(tmp_path / "gw0-collected"))
+    out = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(*GRID, "--interp-sizes=1k,2k", "--interp-stored-only", "-n", "2",
+                                           f"--interp-json={out}")
+    assert (tmp_path / "store" / src.parent.name / src.name).exists(), "the race did not happen"
+    result.assert_outcomes(passed=1, skipped=3)
+    assert json.loads(out.read_text())["not_stored"] == LEFT_OUT
+
+
 def test_a_zoo_that_may_not_train_says_so(tmp_path: Path) -> None:
     zoo = Zoo(Store(tmp_path), budget={"steps": 20}, train=False)
     with pytest.raises(NotStored, match="not in the store") as info:
