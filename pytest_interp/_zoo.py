@@ -188,6 +188,8 @@ class Zoo:
         with self.store.lock(plan.key) if self.train else contextlib.nullcontext():
             ckpt = self.store.load(plan.key)
             metrics = judged(ckpt.meta.get("metrics", {}), plan.task) if ckpt is not None else None
+            if metrics is not None and ckpt is not None and "device" in ckpt.meta:
+                metrics["device"] = ckpt.meta["device"]  # shown in the results' `training`
             if ckpt is not None and metrics is not None:
                 module = initialize(plan)
                 module.load_state_dict(ckpt.tensors)
@@ -219,6 +221,7 @@ class Zoo:
         meta: dict[str, Any] = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
         if self.device != "cpu":  # weights trained elsewhere differ in the last bits: say where
             meta["device"] = self.device
+            metrics = {**metrics, "device": self.device}
         sha: str | None = None
         if self.store.writable():
             sha = self.store.save(plan.key, module.state_dict(), json.loads(json.dumps(meta))).sha256

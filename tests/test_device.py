@@ -59,6 +59,19 @@ def test_following_moves_inputs_to_the_model_and_outputs_back() -> None:
     assert seen == [torch.device("meta")]
 
 
+def test_a_checkpoint_trained_on_a_gpu_says_so_in_the_results(tmp_path: Path) -> None:
+    """Its weights differ from a CPU's in the last bits: the results' `training` shows where it was trained."""
+    store = Store(tmp_path / "store")
+    cell = Cell("mlp", "1k", "adam", "sparse-parity", 0)
+    zoo = Zoo(store, budget={"steps": 20})
+    assert "device" not in zoo.subject(cell).metrics  # trained here, on the CPU
+    key = zoo.plan(cell).key
+    ckpt = store.load(key)
+    assert ckpt is not None and "device" not in ckpt.meta
+    store.save(key, ckpt.tensors, {**ckpt.meta, "device": "cuda"})
+    assert Zoo(store, budget={"steps": 20}).subject(cell).metrics["device"] == "cuda"
+
+
 @pytest.fixture
 def pair(tmp_path: Path) -> tuple[interp.Subject, interp.Subject]:
     """One trained cell measured on the CPU and on CUDA, from the same checkpoint."""
@@ -121,7 +134,7 @@ def test_training_on_cuda_records_the_device(tmp_path: Path) -> None:
     zoo = Zoo(Store(tmp_path / "store"), device="cuda")
     cell = Cell("mlp", "1k", "es", "digits", 0)
     subject = zoo.subject(cell)
-    assert subject.trained and next(subject.module.parameters()).is_cuda
+    assert subject.trained and next(subject.module.parameters()).is_cuda and subject.metrics["device"] == "cuda"
     ckpt = zoo.store.load(zoo.plan(cell).key)
     assert ckpt is not None and ckpt.meta["device"] == "cuda"
     assert all(t.device.type == "cpu" for t in ckpt.tensors.values())
