@@ -33,8 +33,11 @@ steps Adam was at 2.5x (the gap still growing); with context 64 (the pilot's) 9.
 at two to three times the training cost of context 32. 30k models reached only 1.5x in 2000
 steps, and 10k models (d=15, Adam at its default 3e-3) stayed at 1.0x: the effect needs width
 and steps, so 1k and 10k cells are `untrained` or break. Across the grid trained so far (a
-stored-only run): at 10k the transformer (LayerNorm) breaks under Adam (1.22x, seeds 0-1), Muon
-(.96-1.03x) and SGD (1.08x), and every 1k cell stays under the char-text target, as expected.
+stored-only run): at 10k the transformer (LayerNorm) breaks under Adam on seeds 0-1 (1.22x) and
+holds, barely, on seed 2 (2.05x), breaks under Muon (.96-1.03x) and SGD (1.08-1.42x);
+`transformer-nogain` at 10k breaks under Adam, Muon and SGD on every trained seed (.91-1.04x,
+its control .92-1.03x), as the width note above predicts; every 1k cell stays under the char-text
+target, as expected.
 """
 
 import pytest_interp as interp
