@@ -3,7 +3,7 @@
     pytest-interp zoo build default --tasks sparse-parity --executor process --workers 2
     pytest-interp zoo build zoo.toml --executor ray
     pytest-interp zoo build default --store fixtures/zoo --manifest fixtures/zoo/manifest.json
-    pytest-interp zoo build default --claims claims/     # the tasks and task options claims/ uses
+    pytest-interp zoo build default --claims claims/     # the cells claims/ asks for: tasks, options, siblings
 
 SPEC is what `--interp-models` takes (families, a preset, a zoo file); the other options
 mirror the plugin's. With --manifest, the result is a prebuilt zoo (see fixtures/README.md).
@@ -57,13 +57,16 @@ def run(args: argparse.Namespace) -> int:
             grid = replace(grid, seeds=parse_seeds(args.seeds))
         tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else ()
         task_keys: dict[tuple[str, tuple[tuple[str, Any], ...]], frozenset[str] | None] = {(t, ()): None for t in tasks}
+        siblings: dict[tuple[str, tuple[tuple[str, Any], ...]], frozenset[int]] = {}
         if args.claims is not None:
-            from ._claim_tasks import claim_task_families
+            from ._claim_tasks import claim_task_families, claim_task_siblings
 
             if not args.claims.is_dir():
                 raise ConfigError(f"--claims {args.claims}: not a folder")
-            for key, fams in claim_task_families(sorted(args.claims.glob("test_*.py"))).items():
+            files = sorted(args.claims.glob("test_*.py"))
+            for key, fams in claim_task_families(files).items():
                 task_keys.setdefault(key, fams)
+            siblings = claim_task_siblings(files)
             check_names([t for t, _ in task_keys], TASKS)
         if not task_keys:
             task_keys = {(DEFAULT_TASK, ()): None}
@@ -73,8 +76,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"pytest-interp: {exc}", file=sys.stderr)
         return 2
     store = args.store or default_store_dir()
-    cells = [c for (task, opts), fams in task_keys.items() for c in grid.cells(task, dict(opts))
-             if not c.source and (fams is None or c.family in fams)]
+    # with the other seeds the claims declare (`siblings`): the cells a run of them asks for
+    cells = list(dict.fromkeys(
+        s for (task, opts), fams in task_keys.items() for c in grid.cells(task, dict(opts))
+        if not c.source and (fams is None or c.family in fams)
+        for s in [c, *(replace(c, seed=c.seed + k) for k in sorted(siblings.get((task, opts), ())) if c.seed + k >= 0)]))
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
     built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,

@@ -75,14 +75,18 @@ def test_prebuilt_zoo_matches_the_training_code() -> None:
     from pytest_interp._store import Store
     from pytest_interp._train import make_plan
 
-    from pytest_interp._claim_tasks import claim_task_families
+    from dataclasses import replace
+
+    from pytest_interp._claim_tasks import claim_task_families, claim_task_siblings
 
     manifest = json.loads(MANIFEST.read_text())
     store = Store(MANIFEST.parent)
     entries = {e["cell"]: e for e in manifest["cells"]}
-    needed = claim_task_families(sorted((ROOT / "claims").glob("test_*.py")))
-    expected = {c.key for (task, opts), fams in needed.items() for c in PRESETS["default"].cells(task, dict(opts))
-                if fams is None or c.family in fams}
+    files = sorted((ROOT / "claims").glob("test_*.py"))
+    needed, siblings = claim_task_families(files), claim_task_siblings(files)
+    expected = {s.key for (task, opts), fams in needed.items() for c in PRESETS["default"].cells(task, dict(opts))
+                if fams is None or c.family in fams
+                for s in [c, *(replace(c, seed=c.seed + k) for k in siblings[(task, opts)])]}
     assert expected <= set(entries) | _not_applicable(expected), \
         f"the claims need cells the prebuilt zoo lacks: {sorted(expected - set(entries) - _not_applicable(expected))[:5]}"
     for key, e in entries.items():
@@ -162,3 +166,12 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
     assert rc == 0 and [c["seed"] for c in doc["cells"]] == [0, 1], "a second build adds to the manifest"
     assert doc["note"].count("--claims") == 2 and "--seeds 2" in doc["note"]
     assert main(["zoo", "build", "mlp", "--claims", str(tmp_path / "nowhere")]) == 2
+    # a claim comparing seeds: the other seed it declares is built too, though the grid has one seed
+    (claims / "test_b.py").write_text("import pytest_interp as interp\n"
+                                      "@interp.claim(task='superposition', n=5, siblings=[1])\ndef test_b(model): pass\n")
+    other = tmp_path / "other.json"
+    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--claims", str(claims),
+               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(other)])
+    assert rc == 0
+    assert sorted((c["task_options"], c["seed"]) for c in json.loads(other.read_text())["cells"]) == \
+        [([["n", 5]], 0), ([["n", 5]], 1), ([["n", 6]], 0)]
