@@ -19,6 +19,11 @@ def item_spec(item: Any) -> "ClaimSpec":
     return claim_spec(getattr(item, "function", None), dict(marker.kwargs) if marker else None)
 
 
+def with_siblings(cell: "Cell", offsets: Iterable[int]) -> list["Cell"]:
+    """The cell and the other seeds of it a claim declares (`siblings`: offsets from its seed)."""
+    return [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in sorted(set(offsets)) if k and cell.seed + k >= 0)]
+
+
 def not_applicable(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> str | None:
     """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
     if spec.families and cell.family not in spec.families:
@@ -35,9 +40,7 @@ def cells_to_build(claims: Iterable[tuple["ClaimSpec", "Cell"]], zoo: Any) -> li
     for spec, cell in claims:
         if not_applicable(spec, cell, zoo):
             continue
-        cells.add(cell)
-        if not cell.source:
-            cells.update(dataclasses.replace(cell, seed=cell.seed + k) for k in spec.siblings if cell.seed + k >= 0)
+        cells.update(with_siblings(cell, () if cell.source else spec.siblings))
     return [c for c in sorted(cells) if zoo.unsupported(c) is None]
 
 
@@ -48,7 +51,7 @@ def not_stored(spec: "ClaimSpec", cell: "Cell", zoo: Any, snapshot: "frozenset[s
     training (n/a, a cell the zoo cannot build, a named model)."""
     if cell.source or not_applicable(spec, cell, zoo) or zoo.unsupported(cell):
         return []
-    cells = [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in spec.siblings if cell.seed + k >= 0)]
+    cells = with_siblings(cell, spec.siblings)
     return [c for c in cells if zoo.needs_training(c) or (snapshot is not None and zoo.plan(c).key not in snapshot)]
 
 

@@ -18,7 +18,6 @@ and its own, marked `stopped_early`, beside them as `<file>.partial.json`. A sto
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import subprocess
@@ -192,6 +191,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                   store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float]]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); and the stored-time estimates of those that have one."""
+    from ._cell_plan import with_siblings
     from ._claim_tasks import claim_task_families, claim_task_siblings
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -212,8 +212,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
             for (task, options), families in claim_task_families([finding.path]).items():
                 for base in grid.cells(task, dict(options)):
                     # a claim that compares seeds trains the other seeds it declares, in the grid or not
-                    for cell in [base, *(dataclasses.replace(base, seed=base.seed + k)
-                                         for k in sorted(siblings.get((task, options), ())) if base.seed + k >= 0)]:
+                    for cell in with_siblings(base, siblings.get((task, options), ())):
                         if (families and cell.family not in families) or zoo.unsupported(cell) \
                                 or not zoo.needs_training(cell):
                             continue

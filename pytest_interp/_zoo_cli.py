@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ._algorithms import ALGORITHMS
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
+    from ._cell_plan import with_siblings
     from ._zoo_build import build, printed_progress, write_manifest
 
     try:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     cells = list(dict.fromkeys(
         s for (task, opts), fams in task_keys.items() for c in grid.cells(task, dict(opts))
         if not c.source and (fams is None or c.family in fams)
-        for s in [c, *(replace(c, seed=c.seed + k) for k in sorted(siblings.get((task, opts), ())) if c.seed + k >= 0)]))
+        for s in with_siblings(c, siblings.get((task, opts), ()))))
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
     built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,
