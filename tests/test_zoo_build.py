@@ -154,24 +154,22 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
     claims.mkdir()
     (claims / "test_a.py").write_text("import pytest_interp as interp\n"
                                       "@interp.claim(task='superposition', n=6)\ndef test_a(model): pass\n")
+
+    def build(seeds: int, manifest: Path) -> list[dict]:
+        rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", str(seeds),
+                   "--claims", str(claims), "--store", str(tmp_path / "store"), "--executor", "serial",
+                   "--manifest", str(manifest)])
+        assert rc == 0
+        return json.loads(manifest.read_text())["cells"]
+
     manifest = tmp_path / "m.json"
-    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--claims", str(claims),
-               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(manifest)])
-    assert rc == 0
-    cells = json.loads(manifest.read_text())["cells"]
-    assert [(c["task"], c["task_options"]) for c in cells] == [("superposition", [["n", 6]])]
-    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "2", "--claims", str(claims),
-               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(manifest)])
-    doc = json.loads(manifest.read_text())
-    assert rc == 0 and [c["seed"] for c in doc["cells"]] == [0, 1], "a second build adds to the manifest"
-    assert doc["note"].count("--claims") == 2 and "--seeds 2" in doc["note"]
+    assert [(c["task"], c["task_options"]) for c in build(1, manifest)] == [("superposition", [["n", 6]])]
+    assert [c["seed"] for c in build(2, manifest)] == [0, 1], "a second build adds to the manifest"
+    note = json.loads(manifest.read_text())["note"]
+    assert note.count("--claims") == 2 and "--seeds 2" in note
     assert main(["zoo", "build", "mlp", "--claims", str(tmp_path / "nowhere")]) == 2
     # a claim comparing seeds: the other seed it declares is built too, though the grid has one seed
     (claims / "test_b.py").write_text("import pytest_interp as interp\n"
                                       "@interp.claim(task='superposition', n=5, siblings=[1])\ndef test_b(model): pass\n")
-    other = tmp_path / "other.json"
-    rc = main(["zoo", "build", "mlp", "--sizes", "1k", "--optimizers", "adam", "--seeds", "1", "--claims", str(claims),
-               "--store", str(tmp_path / "store"), "--executor", "serial", "--manifest", str(other)])
-    assert rc == 0
-    assert sorted((c["task_options"], c["seed"]) for c in json.loads(other.read_text())["cells"]) == \
+    assert sorted((c["task_options"], c["seed"]) for c in build(1, tmp_path / "other.json")) == \
         [([["n", 5]], 0), ([["n", 5]], 1), ([["n", 6]], 0)]
