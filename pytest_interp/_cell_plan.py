@@ -24,6 +24,18 @@ def with_siblings(cell: "Cell", offsets: Iterable[int]) -> list["Cell"]:
     return [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in sorted(set(offsets)) if k and cell.seed + k >= 0)]
 
 
+def claim_cells(grid: Any, paths: Iterable[Any]) -> list["Cell"]:
+    """The generated cells of `grid` that the claims in these files ask for, read from their source:
+    every task and task options they use, the families they allow, the other seeds they declare."""
+    from ._claim_tasks import claim_task_families, claim_task_siblings
+
+    files = list(paths)
+    siblings = claim_task_siblings(files)
+    return list(dict.fromkeys(
+        s for (task, opts), fams in claim_task_families(files).items() for c in grid.cells(task, dict(opts))
+        if not c.source and (fams is None or c.family in fams) for s in with_siblings(c, siblings[(task, opts)])))
+
+
 def not_applicable(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> str | None:
     """Why the claim is n/a on this cell before anything is built: a family it excludes, roles it lacks."""
     if spec.families and cell.family not in spec.families:

@@ -191,8 +191,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                   store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float]]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); and the stored-time estimates of those that have one."""
-    from ._cell_plan import with_siblings
-    from ._claim_tasks import claim_task_families, claim_task_siblings
+    from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
     from ._session import prebuilt_layers
@@ -208,18 +207,13 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
             toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
             grid = load_zoo(toml)
             zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget)
-            siblings = claim_task_siblings([finding.path])
-            for (task, options), families in claim_task_families([finding.path]).items():
-                for base in grid.cells(task, dict(options)):
-                    # a claim that compares seeds trains the other seeds it declares, in the grid or not
-                    for cell in with_siblings(base, siblings.get((task, options), ())):
-                        if (families and cell.family not in families) or zoo.unsupported(cell) \
-                                or not zoo.needs_training(cell):
-                            continue
-                        plan = zoo.plan(cell)
-                        if plan.key not in todo:
-                            todo[plan.key] = (cell_cost(cell), cell, (plan.hparams, plan.budget))
-                            estimate.append((zoo, cell, grid.sizes))
+            for cell in claim_cells(grid, [finding.path]):
+                if zoo.unsupported(cell) or not zoo.needs_training(cell):
+                    continue
+                plan = zoo.plan(cell)
+                if plan.key not in todo:
+                    todo[plan.key] = (cell_cost(cell), cell, (plan.hparams, plan.budget))
+                    estimate.append((zoo, cell, grid.sizes))
     known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
     return sorted(todo.values(), key=lambda t: (t[0], t[1])), known
 

@@ -48,8 +48,8 @@ NO_CONTROLS = Option("--interp-no-controls", "interp_no_controls",
 #: a switch: measure the cells already in the store and train nothing (a long study's results so far)
 STORED_ONLY = Option("--interp-stored-only", "interp_stored_only",
                      "train nothing: run claims only on cells already in the store; the others are "
-                     "deselected and listed in the results file (`not_stored`). Under -n, do not train into "
-                     "the store meanwhile: each worker decides what is stored", "")
+                     "deselected and listed in the results file (`not_stored`). Under -n, every worker "
+                     "counts the cells stored when the run started", "")
 SWITCHES: tuple[Option, ...] = (NO_CONTROLS, STORED_ONLY)
 
 

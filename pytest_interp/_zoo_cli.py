@@ -16,7 +16,6 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 #: kept here (not imported from zoo_build) so `pytest-interp --help` does not import torch
 EXECUTORS = ("serial", "process", "ray")
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ._algorithms import ALGORITHMS
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
-    from ._cell_plan import with_siblings
+    from ._cell_plan import claim_cells
     from ._zoo_build import build, printed_progress, write_manifest
 
     try:
@@ -57,31 +56,23 @@ def run(args: argparse.Namespace) -> int:
         if args.seeds:
             grid = replace(grid, seeds=parse_seeds(args.seeds))
         tasks = check_names(parse_list(args.tasks, "tasks"), TASKS) if args.tasks else ()
-        task_keys: dict[tuple[str, tuple[tuple[str, Any], ...]], frozenset[str] | None] = {(t, ()): None for t in tasks}
-        siblings: dict[tuple[str, tuple[tuple[str, Any], ...]], frozenset[int]] = {}
+        files: list[Path] = []
         if args.claims is not None:
-            from ._claim_tasks import claim_task_families, claim_task_siblings
+            from ._claim_tasks import claim_tasks
 
             if not args.claims.is_dir():
                 raise ConfigError(f"--claims {args.claims}: not a folder")
             files = sorted(args.claims.glob("test_*.py"))
-            for key, fams in claim_task_families(files).items():
-                task_keys.setdefault(key, fams)
-            siblings = claim_task_siblings(files)
-            check_names([t for t, _ in task_keys], TASKS)
-        if not task_keys:
-            task_keys = {(DEFAULT_TASK, ()): None}
+            check_names([t for t, _ in claim_tasks(files)], TASKS)
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
     except (ConfigError, SyntaxError) as exc:
         print(f"pytest-interp: {exc}", file=sys.stderr)
         return 2
     store = args.store or default_store_dir()
-    # with the other seeds the claims declare (`siblings`): the cells a run of them asks for
-    cells = list(dict.fromkeys(
-        s for (task, opts), fams in task_keys.items() for c in grid.cells(task, dict(opts))
-        if not c.source and (fams is None or c.family in fams)
-        for s in with_siblings(c, siblings.get((task, opts), ()))))
+    # the --tasks' cells, then those the claims ask for (with the other seeds they declare)
+    named = tasks or (() if files else (DEFAULT_TASK,))
+    cells = list(dict.fromkeys([*(c for t in named for c in grid.cells(t) if not c.source), *claim_cells(grid, files)]))
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
     built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,

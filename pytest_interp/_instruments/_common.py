@@ -52,11 +52,12 @@ def module_device(model: object) -> torch.device | None:
     return None if first is None else first.device
 
 
-def following(model: Callable[[torch.Tensor], Any]) -> Callable[[torch.Tensor], Any]:
-    """`model` as a function whose inputs move to the model's device and whose outputs come back
-    to the inputs' device: a claim written with CPU tensors measures a model on `--interp-device`
-    unchanged. Gradients flow through both moves."""
-    device = module_device(model)
+def following(model: Callable[[torch.Tensor], Any], device_of: object = None) -> Callable[[torch.Tensor], Any]:
+    """`model` as a function whose inputs move to the model's device (that of `device_of` for a
+    function of a module's parts) and whose outputs come back to the inputs' device: a claim
+    written with CPU tensors measures a model on `--interp-device` unchanged. Gradients flow
+    through both moves."""
+    device = module_device(model if device_of is None else device_of)
     if device is None:
         return model
 

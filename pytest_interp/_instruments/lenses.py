@@ -23,7 +23,7 @@ from torch import nn
 
 from .._errors import NotApplicable
 from .probes import _split as split
-from ._common import measuring, module_device
+from ._common import following, measuring
 
 Readout = Callable[[torch.Tensor], torch.Tensor]
 
@@ -50,10 +50,7 @@ def family_readout(module: nn.Module, *, norm: str | None = "ln_f", head: str = 
     if getattr(module, "per_position", False):
         pool = "none"
 
-    device = module_device(module)
-
     def readout(h: torch.Tensor) -> torch.Tensor:
-        back, h = h.device, h.to(device or h.device)  # the model's device, and back: see `following`
         if final_norm is not None:
             h = final_norm(h)
         if h.ndim == 3 and pool == "mean":
@@ -62,9 +59,9 @@ def family_readout(module: nn.Module, *, norm: str | None = "ln_f", head: str = 
             h = h[:, -1]
         elif h.ndim > 2 and pool == "flatten":
             h = h.flatten(1)
-        return head_mod(h).to(back)
+        return head_mod(h)
 
-    return readout
+    return following(readout, device_of=module)
 
 
 def subject_readout(subject: Any) -> Readout:
