@@ -154,58 +154,24 @@ def _session(config: pytest.Config) -> "InterpSession":
 # -- parametrization ---------------------------------------------------------
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "model" not in metafunc.fixturenames or not _our_model_fixture(metafunc):
+    if "model" not in metafunc.fixturenames:
         return
-    from ._claimspec import claim_spec
-    from ._grid import check_task
+    from ._parametrize import parametrize_cells
 
-    marker = metafunc.definition.get_closest_marker("interp")
-    spec = claim_spec(metafunc.function, dict(marker.kwargs) if marker else None)
-    session = _session(metafunc.config)
-    try:
-        check_task(spec.task)
-        cells = session.config.grid.cells(spec.task, spec.task_options)
-    except ValueError as exc:
-        raise pytest.UsageError(f"pytest-interp: claim {metafunc.definition.nodeid}: {exc}") from None
-    if not cells:  # a zoo file of named models only, none of which learned this claim's task
-        from ._grid import Cell
-        from ._outcomes import NA_PREFIX
-
-        label = Cell("", "", "", spec.task, 0, tuple(sorted(spec.task_options.items()))).task_label
-        skip = pytest.mark.skip(reason=f"{NA_PREFIX}no model in this run learned {label}")
-        metafunc.parametrize("model", [pytest.param(None, id="no-model", marks=skip)], indirect=True)
-        return
-    params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.key)) for c in cells]
-    metafunc.parametrize("model", params, indirect=True)
-
-
-def _our_model_fixture(metafunc: pytest.Metafunc) -> bool:
-    """False where a conftest overrides `model` with a fixture of its own: then it is theirs."""
-    defs = getattr(metafunc, "_arg2fixturedefs", {}).get("model")
-    if not defs:
-        return True
-    return getattr(defs[-1].func, "__module__", __name__) == __name__
-
-
-def _cell(item: pytest.Item) -> "Cell | None":
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    from ._grid import Cell
-
-    value = callspec.params.get("model")
-    return value if isinstance(value, Cell) else None
+    parametrize_cells(metafunc, lambda: _session(metafunc.config).config.grid)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     keep, dropped = [], []
-    claims = any(_cell(i) for i in items)
+    from ._parametrize import cell_of
+
+    claims = any(cell_of(i) for i in items)
     tasks = _session(config).config.tasks if claims else None
     if claims and not config.option.collectonly and not _session(config).config.stored_only:
         _check_store(config)
     for item in items:
-        cell = _cell(item)
+        cell = cell_of(item)
         if cell is not None:
             item.stash[CELL_KEY] = cell
             if tasks is not None and cell.task not in tasks:
