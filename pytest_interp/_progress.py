@@ -63,6 +63,9 @@ class Progress:
         where = f"{self.index}/{self.total} " if self.total else ""
         if event == "train-start":
             tr.write_line(f"[interp] training cell {where}{cell.key} ({info['params']} params)")
+        elif event == "train-resumed":
+            tr.write_line(f"[interp]   going on from step {info['resumed']}/{info['steps']}, "
+                          "where an interrupted run left its snapshot")
         elif event == "train-progress" and self.config.option.verbose > 0:
             tr.write_line(f"[interp]   step {info['step']}/{info['steps']} loss {info['loss']:.4f} "
                           f"acc {info['accuracy']:.3f} {info['elapsed']:.1f}s")

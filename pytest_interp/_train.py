@@ -13,7 +13,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import nn
@@ -22,6 +22,9 @@ from ._algorithms import ALGORITHMS
 from ._families import FAMILIES
 from ._grid import Cell
 from ._tasks import Task, make_task
+
+if TYPE_CHECKING:
+    from ._resume import ResumeFile
 
 #: Bump when a change to training code changes the weights it produces.
 TRAINING_CODE_VERSION = 2
@@ -86,31 +89,93 @@ def evaluate(model: nn.Module, task: Task, device: str = "cpu") -> float:
     return acc
 
 
-def train(plan: Plan, device: str = "cpu", progress: Progress | None = None) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one cell on one torch thread (small models are overhead-bound; PILOTS.md)."""
+def train(plan: Plan, device: str = "cpu", progress: Progress | None = None,
+          resume: "ResumeFile | None" = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Train one cell on one torch thread (small models are overhead-bound; PILOTS.md).
+
+    With `resume`, training snapshots itself there now and then and starts from a snapshot it
+    finds (the weights come out the same as without one); the snapshot is removed at the end.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(plan, device, progress)
+        return _train(plan, device, progress, resume)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Module, dict[str, Any]]:
+@dataclass
+class _Loop:
+    """The training loop's own state, snapshotted with the model and the algorithm."""
+
+    step: int = 0
+    acc: float = 0.0
+    hits: int = 0
+    seconds: float = 0.0  # spent by earlier, interrupted runs
+    losses: list[float] = field(default_factory=list)  # the last eval_every of them
+
+
+def _start(plan: Plan, device: str, meta_train: bool) -> tuple[nn.Module, Any, torch.Generator]:
+    """The seeded model, its bound algorithm and the data generator, as at step 0.
+
+    Without `meta_train` the algorithm's `prepare` is skipped: a snapshot replaces what it made."""
     model = initialize(plan).to(device)
     model.train()
-    task = plan.task
-    steps, batch_size, every = plan.budget["steps"], plan.budget["batch_size"], plan.budget["eval_every"]
     gen = torch.Generator().manual_seed(7_919 * plan.cell.seed + 1)
     algorithm = ALGORITHMS.get(plan.cell.optimizer)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(plan.cell.seed + 99)
-        algorithm.prepare(model, task, torch.Generator().manual_seed(104_729 * plan.cell.seed + 3), plan.hparams)
+        if meta_train:
+            algorithm.prepare(model, plan.task, torch.Generator().manual_seed(104_729 * plan.cell.seed + 3),
+                              plan.hparams)
         stepper = algorithm.bind(model, plan.hparams)
-    start = time.perf_counter()
-    losses: list[float] = []
-    acc, hits, diverged, step = 0.0, 0, False, 0
-    for step in range(1, steps + 1):
+    return model, stepper, gen
+
+
+def _snapshot(model: nn.Module, stepper: Any, gen: torch.Generator, loop: _Loop, every: int) -> Any | None:
+    state = stepper.state()
+    if state is None:
+        return None
+    return {"model": dict(model.state_dict()), "stepper": state, "data": gen.get_state(),
+            "loop": {"step": loop.step, "acc": loop.acc, "hits": loop.hits, "seconds": loop.seconds,
+                     "losses": torch.tensor(loop.losses[-every:], dtype=torch.float64)}}
+
+
+def _restore(plan: Plan, device: str, tree: Any) -> tuple[nn.Module, Any, torch.Generator, _Loop] | None:
+    """The model, algorithm, data generator and loop where the snapshot left them; None if it does not fit."""
+    try:
+        model, stepper, gen = _start(plan, device, meta_train=False)
+        model.load_state_dict(tree["model"])
+        stepper.load_state(tree["stepper"])
+        gen.set_state(tree["data"])
+        saved = tree["loop"]
+        loop = _Loop(int(saved["step"]), float(saved["acc"]), int(saved["hits"]), float(saved["seconds"]),
+                     [float(x) for x in saved["losses"].tolist()])
+    except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, NotImplementedError):
+        return None
+    if not 0 < loop.step < plan.budget["steps"]:
+        return None
+    return model, stepper, gen, loop
+
+
+def _train(plan: Plan, device: str, progress: Progress | None,
+           resume: "ResumeFile | None") -> tuple[nn.Module, dict[str, Any]]:
+    began = time.perf_counter()
+    task = plan.task
+    steps, batch_size, every = plan.budget["steps"], plan.budget["batch_size"], plan.budget["eval_every"]
+    restored = _restore(plan, device, tree) if resume and (tree := resume.load()) is not None else None
+    if restored is not None:
+        model, stepper, gen, loop = restored
+        if progress:
+            progress({"resumed": loop.step, "steps": steps, "seconds": loop.seconds})
+    else:
+        if resume:
+            resume.clear()
+        model, stepper, gen = _start(plan, device, meta_train=True)
+        loop = _Loop()
+    start = began - loop.seconds  # seconds count every run of this cell, meta-training included
+    losses, acc, hits, diverged, step = loop.losses, loop.acc, loop.hits, False, loop.step
+    for step in range(loop.step + 1, steps + 1):
         batch = task.train_batch(gen, batch_size)
         x, y = batch.x.to(device), batch.y.to(device)
         loss = stepper.step(lambda: task.loss(model(x), y))
@@ -126,6 +191,11 @@ def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Modul
                           "accuracy": acc, "elapsed": time.perf_counter() - start})
             if hits >= 2 and task.early_stop:
                 break
+        if resume and step < steps and resume.due():
+            del losses[:-every]
+            tree = _snapshot(model, stepper, gen, _Loop(step, acc, hits, time.perf_counter() - start, losses), every)
+            if tree is not None:
+                resume.save(tree)
     if not diverged and any(not torch.isfinite(p).all() for p in model.parameters()):
         diverged = True
     if not diverged:
@@ -139,4 +209,6 @@ def _train(plan: Plan, device: str, progress: Progress | None) -> tuple[nn.Modul
         "reached": (not diverged) and acc >= task.accuracy_target,
         "diverged": diverged,
     }
+    if resume:
+        resume.clear()
     return model.cpu(), metrics

@@ -23,9 +23,11 @@ from ._families import FAMILIES
 from ._grid import Cell, parse_size
 from ._store import Store
 from ._subject import Counters, Subject
+from ._resume import ResumeFile
 from ._train import Plan, initialize, make_plan, train
 
-#: called with (event, cell, info): "train-start", "train-progress", "trained", "loaded".
+#: called with (event, cell, info): "train-start", "train-resumed" (info: the snapshot's step), "train-progress",
+#: "trained", "loaded".
 Listener = Callable[[str, Cell, Mapping[str, Any]], None]
 
 
@@ -33,6 +35,8 @@ Listener = Callable[[str, Cell, Mapping[str, Any]], None]
 class ZooStats:
     trained: set[str] = field(default_factory=set)
     loaded: set[str] = field(default_factory=set)
+    #: cells whose training went on from a snapshot of an interrupted run: the step it went on from
+    resumed: dict[str, int] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
 
     def to_dict(self) -> dict[str, int]:
@@ -215,9 +219,21 @@ class Zoo:
 
             raise NotStored(f"{cell.key} is not in the store, and a stored-only run trains nothing")
         self._emit("train-start", cell, {"params": plan.params})
+        earlier = 0.0  # seconds spent on this cell by interrupted runs
+
+        def progress(info: dict[str, Any]) -> None:
+            nonlocal earlier
+            if "resumed" in info:
+                earlier = float(info["seconds"])
+                self.stats.resumed[cell.key] = info["resumed"]
+                self._emit("train-resumed", cell, info)
+            else:
+                self._emit("train-progress", cell, info)
+
+        resume = ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key) if self.store.writable() else None
         start = time.perf_counter()
-        module, metrics = train(plan, self.device, lambda info: self._emit("train-progress", cell, info))
-        metrics["seconds"] = round(time.perf_counter() - start, 3)
+        module, metrics = train(plan, self.device, progress, resume)
+        metrics["seconds"] = round(time.perf_counter() - start + earlier, 3)
         meta: dict[str, Any] = {"plan": plan.describe(), "cell": cell.key, "metrics": metrics}
         if self.device != "cpu":  # weights trained elsewhere differ in the last bits: say where
             meta["device"] = self.device

@@ -29,6 +29,8 @@ class BuiltCell:
     params: int
     metrics: dict[str, Any]
     seconds: float
+    #: the step its training went on from, when a snapshot of an interrupted build was found
+    resumed_at: int | None = None
 
 
 def cells_for(grid: GridSpec, tasks: Sequence[str]) -> list[Cell]:
@@ -54,7 +56,7 @@ def _build_one(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, An
                 "metrics": {"n/a": str(exc)}, "seconds": 0.0}
     return {"cell": c.key, "store_key": plan.key, "sha256": subject.checkpoint_sha256,
             "trained": c.key in zoo.stats.trained, "params": plan.params, "metrics": dict(subject.metrics),
-            "seconds": round(time.perf_counter() - start, 3)}
+            "seconds": round(time.perf_counter() - start, 3), "resumed_at": zoo.stats.resumed.get(c.key)}
 
 
 def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", workers: int = 2,
@@ -102,6 +104,8 @@ def printed_progress(start: float) -> Progress:
         what = "trained" if b.trained else ("n/a" if b.sha256 is None else "found")
         acc = b.metrics.get("test_accuracy")
         extra = f", test accuracy {acc:.3f}" if isinstance(acc, float) else ""
+        if b.resumed_at is not None:
+            extra += f", went on from step {b.resumed_at} of an interrupted build"
         print(f"  [{i}/{n}] {b.cell}: {what} in {b.seconds:.1f}s{extra}  ({time.perf_counter() - start:.0f}s)",
               flush=True)
 

@@ -26,6 +26,16 @@ class Stepper(ABC):
     def step(self, loss_fn: LossFn) -> float:
         """Update the parameters once; return the loss before the update."""
 
+    def state(self) -> Any:
+        """What the next steps read besides the model's tensors (optimizer state, generators), for a
+        training snapshot (`_resume`): tensors in nested dicts, lists and tuples. None: this
+        algorithm cannot be snapshotted, and an interrupted cell starts again from step 0."""
+        return None
+
+    def load_state(self, state: Any) -> None:
+        """Restore what `state` returned; raise KeyError, ValueError or TypeError if it does not fit."""
+        raise NotImplementedError
+
 
 class Algorithm(ABC):
     """A named learning algorithm with documented default hyperparameters."""
@@ -80,3 +90,12 @@ class TorchOptimizerStepper(Stepper):
         for opt in self.optimizers:
             opt.step()
         return float(loss.detach())
+
+    def state(self) -> Any:
+        return {"optimizers": [opt.state_dict() for opt in self.optimizers]}
+
+    def load_state(self, state: Any) -> None:
+        if len(state["optimizers"]) != len(self.optimizers):
+            raise ValueError("the snapshot has another number of optimizers")
+        for opt, saved in zip(self.optimizers, state["optimizers"]):
+            opt.load_state_dict(saved)

@@ -94,6 +94,20 @@ class ESStepper(Stepper):
         self._load(self.theta.detach())
         return loss
 
+    def state(self) -> Any:
+        return {"theta": self.theta.detach(), "adam": self.optimizer.state_dict(),
+                "generator": self.generator.get_state()}
+
+    @torch.no_grad()
+    def load_state(self, state: Any) -> None:
+        theta = state["theta"]
+        if theta.shape != self.theta.shape:
+            raise ValueError("the snapshot's parameters have another shape")
+        self.theta.copy_(theta.to(self.theta))
+        self.optimizer.load_state_dict(state["adam"])
+        self.generator.set_state(state["generator"])
+        self._load(self.theta.detach())
+
 
 class ES(Algorithm):
     """Gradient-free: only loss values of perturbed parameters are used."""

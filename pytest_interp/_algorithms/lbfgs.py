@@ -73,6 +73,12 @@ class LBFGSStepper(Stepper):
                 self._shrink(before, float(limit / delta))
         return loss
 
+    def state(self) -> Any:
+        return {"optimizer": self.optimizer.state_dict()}
+
+    def load_state(self, state: Any) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+
     @torch.no_grad()
     def _shrink(self, before: list[torch.Tensor], keep: float) -> None:
         """Keep only the fraction `keep` of the last step; the curvature history stays."""

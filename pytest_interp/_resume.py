@@ -1,0 +1,131 @@
+"""Training snapshots, so a cell interrupted mid-way (Ctrl-C, a CI timeout, a lost worker) goes on
+from where it stopped instead of from step 0.
+
+A snapshot is one safetensors file beside the cell's checkpoint (`<key>.resume`): the model, the
+learning algorithm's state, the data generator and the loop's counters. Nested state (torch
+optimizers' state dicts, lists of L-BFGS history tensors) is split into flat tensors plus a JSON
+skeleton in the header, so nothing is ever pickled. A resumed cell gives bit-identical weights to
+an uninterrupted one: the snapshot holds everything the remaining steps read. A snapshot that does
+not check out (another key, torn file, wrong digest, a state that does not fit) is ignored and removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ._store import tensor_digest
+
+#: Seconds of training between snapshots: rare enough to cost nothing, often enough to lose little.
+SNAPSHOT_EVERY_S = 60.0
+META = "pytest_interp_resume"
+FORMAT = 1
+
+
+def pack(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """A JSON skeleton of `tree`; its tensors go into `tensors` under generated names."""
+    if isinstance(tree, torch.Tensor):
+        name = f"t{len(tensors)}"
+        tensors[name] = tree.detach().cpu().contiguous()
+        return {"$t": name}
+    if isinstance(tree, bool) or tree is None or isinstance(tree, (int, str)):
+        return tree
+    if isinstance(tree, float):
+        return tree if math.isfinite(tree) else {"$f": repr(tree)}
+    if isinstance(tree, dict):
+        return {"$d": [[pack(k, tensors), pack(v, tensors)] for k, v in tree.items()]}
+    if isinstance(tree, list):
+        return {"$l": [pack(v, tensors) for v in tree]}
+    if isinstance(tree, tuple):
+        return {"$u": [pack(v, tensors) for v in tree]}
+    raise TypeError(f"cannot snapshot a {type(tree).__name__}")
+
+
+def unpack(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The tree `pack` took apart; KeyError or ValueError if the skeleton does not fit the tensors."""
+    if isinstance(skeleton, dict):
+        if set(skeleton) == {"$t"}:
+            return tensors[skeleton["$t"]]
+        if set(skeleton) == {"$f"}:
+            return float(skeleton["$f"])
+        if set(skeleton) == {"$d"}:
+            return {_hashable(unpack(k, tensors)): unpack(v, tensors) for k, v in skeleton["$d"]}
+        if set(skeleton) == {"$l"}:
+            return [unpack(v, tensors) for v in skeleton["$l"]]
+        if set(skeleton) == {"$u"}:
+            return tuple(unpack(v, tensors) for v in skeleton["$u"])
+        raise ValueError(f"unknown snapshot node {sorted(skeleton)}")
+    if isinstance(skeleton, list):
+        raise ValueError("bare list in a snapshot skeleton")
+    return skeleton
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, (int, str, float, tuple)) or key is None:
+        return key
+    raise ValueError(f"a snapshot dict key must be a scalar, not {type(key).__name__}")
+
+
+class ResumeFile:
+    """The snapshot of one cell's training, keyed by the cell's plan key."""
+
+    def __init__(self, path: Path, key: str, every_s: float | None = None) -> None:
+        self.path = path
+        self.key = key
+        self.every_s = SNAPSHOT_EVERY_S if every_s is None else every_s
+        self._last = time.perf_counter()
+
+    def due(self) -> bool:
+        return time.perf_counter() - self._last >= self.every_s
+
+    def save(self, tree: Any) -> None:
+        """Write atomically (temp file, fsync, rename); a failed write leaves the previous snapshot."""
+        tensors: dict[str, torch.Tensor] = {}
+        skeleton = pack(tree, tensors)
+        meta = {"key": self.key, "format": FORMAT, "tensors_sha256": tensor_digest(tensors), "tree": skeleton}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.key[:12]}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            save_file(tensors, tmp, metadata={META: json.dumps(meta)})
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self._last = time.perf_counter()
+
+    def load(self) -> Any | None:
+        """The snapshot's tree, or None (and the file removed) if there is none that checks out."""
+        if not self.path.is_file():
+            return None
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(self.path), framework="pt") as f:
+                meta = json.loads((f.metadata() or {}).get(META, "null"))
+            # fresh, aligned memory: vectorized kernels can round differently on an odd offset
+            tensors = {k: v.clone() for k, v in load_file(str(self.path)).items()}
+            if (not isinstance(meta, dict) or meta.get("key") != self.key or meta.get("format") != FORMAT
+                    or meta.get("tensors_sha256") != tensor_digest(tensors)):
+                raise ValueError("not a snapshot of this cell")
+            return unpack(meta["tree"], tensors)
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError, RuntimeError):
+            self.clear()
+            return None
+
+    def clear(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
