@@ -79,9 +79,10 @@ def _hashable(key: Any) -> Any:
 class ResumeFile:
     """The snapshot of one cell's training, keyed by the cell's plan key."""
 
-    def __init__(self, path: Path, key: str, every_s: float | None = None) -> None:
+    def __init__(self, path: Path, key: str, every_s: float | None = None, device: str = "cpu") -> None:
         self.path = path
         self.key = key
+        self.device = device  # a snapshot from another device would not resume bit-identically: start over
         self.every_s = SNAPSHOT_EVERY_S if every_s is None else every_s
         self._last = time.perf_counter()
 
@@ -92,7 +93,7 @@ class ResumeFile:
         """Write atomically (temp file, fsync, rename); a failed write leaves the previous snapshot."""
         tensors: dict[str, torch.Tensor] = {}
         skeleton = pack(tree, tensors)
-        meta = {"key": self.key, "format": FORMAT, "tensors_sha256": tensor_digest(tensors), "tree": skeleton}
+        meta = {"key": self.key, "device": self.device, "format": FORMAT, "tensors_sha256": tensor_digest(tensors), "tree": skeleton}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.key[:12]}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
@@ -119,6 +120,7 @@ class ResumeFile:
             # fresh, aligned memory: vectorized kernels can round differently on an odd offset
             tensors = {k: v.clone() for k, v in load_file(str(self.path)).items()}
             if (not isinstance(meta, dict) or meta.get("key") != self.key or meta.get("format") != FORMAT
+                    or meta.get("device") != self.device
                     or meta.get("tensors_sha256") != tensor_digest(tensors)):
                 raise ValueError("not a snapshot of this cell")
             return unpack(meta["tree"], tensors)

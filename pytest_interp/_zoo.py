@@ -230,7 +230,8 @@ class Zoo:
             else:
                 self._emit("train-progress", cell, info)
 
-        resume = ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key) if self.store.writable() else None
+        resume = (ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
+                  if self.store.writable() else None)
         start = time.perf_counter()
         module, metrics = train(plan, self.device, progress, resume)
         metrics["seconds"] = round(time.perf_counter() - start + earlier, 3)

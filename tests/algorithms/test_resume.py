@@ -72,7 +72,7 @@ def test_the_transformer_under_lbfgs_resumes_with_its_curvature_history(tmp_path
     assert _equal_models(resumed, whole)
 
 
-def test_a_snapshot_of_another_cell_or_a_torn_one_is_ignored_and_removed(tmp_path: Path) -> None:
+def test_a_snapshot_of_another_cell_or_device_or_a_torn_one_is_ignored_and_removed(tmp_path: Path) -> None:
     plan = make_plan(Cell("mlp", "1k", "adam", "sparse-parity", 0), None, BUDGET)
     other = make_plan(Cell("mlp", "1k", "adam", "sparse-parity", 1), None, BUDGET)
     whole, _ = train(plan)
@@ -82,6 +82,12 @@ def test_a_snapshot_of_another_cell_or_a_torn_one_is_ignored_and_removed(tmp_pat
     seen: list[dict[str, Any]] = []
     model, _ = train(plan, progress=seen.append, resume=ResumeFile(path, plan.key))
     assert not any("resumed" in s for s in seen) and _equal_models(model, whole)
+    with pytest.raises(Interrupted):
+        train(plan, resume=StopAfter(path, plan.key, at=3))
+    tree = ResumeFile(path, plan.key).load()
+    ResumeFile(path, plan.key, device="cuda:0").save(tree)  # the same cell, snapshotted on a GPU
+    assert ResumeFile(path, plan.key, device="cuda:0").load() is not None
+    assert ResumeFile(path, plan.key).load() is None and not path.exists()
     path.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
     assert ResumeFile(path, plan.key).load() is None and not path.exists()
 
