@@ -28,7 +28,9 @@ def training_estimate(zoo: Any, cells: Sequence["Cell"], sizes: Sequence[str] = 
     amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
         f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
     which = "" if len(known) == len(times) else f"{len(known)} of them "
-    return f" ({which}about {amount}, by stored training times of other seeds, Adam twins or other sizes)"
+    going_on = sum(zoo.snapshot_step(c) is not None for c in cells)
+    snapshots = f"; {going_on} go on from where an interrupted run stopped" if going_on else ""
+    return f" ({which}about {amount}, by stored training times of other seeds, Adam twins or other sizes{snapshots})"
 
 
 class Progress:

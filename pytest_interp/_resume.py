@@ -128,6 +128,23 @@ class ResumeFile:
             self.clear()
             return None
 
+    def step(self) -> int | None:
+        """The step a snapshot of this cell on this device was taken at, from its header alone; None if none."""
+        if not self.path.is_file():
+            return None
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(self.path), framework="pt") as f:
+                meta = json.loads((f.metadata() or {}).get(META, "null"))
+            if meta["key"] != self.key or meta["device"] != self.device or meta["format"] != FORMAT:
+                return None
+            loop = dict(meta["tree"]["$d"])["loop"]
+            step = dict(loop["$d"])["step"]
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError):
+            return None
+        return step if isinstance(step, int) and not isinstance(step, bool) and step > 0 else None
+
     def clear(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()

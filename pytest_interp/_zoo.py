@@ -144,7 +144,16 @@ class Zoo:
         """How long training the cell should take, from stored training times: the median of its
         other seeds, else its Adam twin's (same family, size and task) times the algorithm's
         `relative_cost`, else the same at the nearest other size in `sizes`, scaled by the cube
-        root of the size ratio above 10k (docs/performance.md); None where nothing is stored."""
+        root of the size ratio above 10k (docs/performance.md); None where nothing is stored. A cell
+        with a snapshot of an interrupted run counts only the steps it has left."""
+        full = self._full_training_seconds(cell, seeds, sizes)
+        done = self.snapshot_step(cell) if full is not None else None
+        if full is None or done is None:
+            return full
+        steps = self.plan(cell).budget["steps"]
+        return full * max(0.0, 1.0 - done / steps)
+
+    def _full_training_seconds(self, cell: Cell, seeds: int, sizes: Iterable[str]) -> float | None:
         direct = self._seconds_here(cell, seeds, skip_own=True)
         if direct is not None or cell.source:
             return direct
@@ -230,8 +239,7 @@ class Zoo:
             else:
                 self._emit("train-progress", cell, info)
 
-        resume = (ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
-                  if self.store.writable() else None)
+        resume = self._resume_file(plan) if self.store.writable() else None
         start = time.perf_counter()
         module, metrics = train(plan, self.device, progress, resume)
         metrics["seconds"] = round(time.perf_counter() - start + earlier, 3)
@@ -247,6 +255,15 @@ class Zoo:
         self.stats.trained.add(cell.key)
         self._emit("trained", cell, {"metrics": metrics})
         return module, metrics, sha
+
+    def _resume_file(self, plan: Plan) -> ResumeFile:
+        return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
+
+    def snapshot_step(self, cell: Cell) -> int | None:
+        """The step an interrupted run of the cell left a snapshot at (its next training goes on from it)."""
+        if cell.source:
+            return None
+        return self._resume_file(self.plan(cell)).step()
 
     def _from_source(self, cell: Cell) -> Subject:
         """A model the zoo file names: loaded from its files and evaluated once, never trained or stored."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pytest_interp._grid import Cell
 from pytest_interp._resume import ResumeFile, pack, unpack
 from pytest_interp._store import Store
 from pytest_interp._train import make_plan, train
+from pytest_interp._progress import training_estimate
 from pytest_interp._zoo import Zoo
 
 from .test_common import ALL, QUICK
@@ -135,6 +137,11 @@ def test_the_zoo_resumes_an_interrupted_cell_and_counts_its_earlier_seconds(
         Zoo(store, hparams={"es": QUICK["es"]}, budget=BUDGET).subject(cell)
     assert store.keys() == set() and len(list(store.root.glob("??/*.resume"))) == 1
     monkeypatch.setattr(ResumeFile, "save", saved)
+    planner = Zoo(store, hparams={"es": QUICK["es"]}, budget=BUDGET)
+    assert planner.snapshot_step(cell) == 6 and planner.snapshot_step(replace(cell, seed=1)) is None
+    seed1 = planner.subject(replace(cell, seed=1)).metrics["seconds"]
+    assert planner.training_seconds(cell) == pytest.approx(seed1 * 6 / 12)  # half its steps are left
+    assert "1 go on from where an interrupted run stopped" in training_estimate(planner, [cell])
     events: list[tuple[str, Any]] = []
     zoo = Zoo(store, hparams={"es": QUICK["es"]}, budget=BUDGET, listener=lambda e, c, i: events.append((e, i)))
     subject = zoo.subject(cell)
