@@ -22,14 +22,15 @@ def training_estimate(zoo: Any, cells: Sequence["Cell"], sizes: Sequence[str] = 
     scale from the run's other `sizes`), so a long run is planned, not guessed."""
     times = [zoo.training_seconds(c, sizes=sizes) for c in cells]
     known = [t for t in times if t is not None]
+    going_on = sum(zoo.snapshot_step(c) is not None for c in cells)
+    snapshots = f"{going_on} go on from where an interrupted run stopped" if going_on else ""
     if not known:
-        return ""
+        return f" ({snapshots})" if snapshots else ""
     total = sum(known)
     amount = f"{total / 3600:.1f} CPU-hours" if total >= 5400 else \
         f"{round(total / 60)} CPU-minutes" if total >= 90 else "a CPU-minute or less"
     which = "" if len(known) == len(times) else f"{len(known)} of them "
-    going_on = sum(zoo.snapshot_step(c) is not None for c in cells)
-    snapshots = f"; {going_on} go on from where an interrupted run stopped" if going_on else ""
+    snapshots = f"; {snapshots}" if snapshots else ""
     return f" ({which}about {amount}, by stored training times of other seeds, Adam twins or other sizes{snapshots})"
 
 
@@ -59,6 +60,9 @@ class Progress:
                                         f"{m.get('seconds', 0):.1f}s: {outcome_of_training(m)}")
         elif event == "loaded":
             pending["loaded"].append(cell.key)
+        elif event == "train-resumed" and self.worker:
+            pending["lines"].append(f"cell {cell.key} goes on from step {info['resumed']}/{info['steps']}, "
+                                    "where an interrupted run left its snapshot")
         tr = self._terminal()
         if tr is None or self.worker:
             return
