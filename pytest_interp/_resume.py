@@ -108,38 +108,38 @@ class ResumeFile:
             raise
         self._last = time.perf_counter()
 
+    def _header(self) -> dict[str, Any]:
+        """The snapshot's metadata if it is one of this cell on this device; ValueError otherwise."""
+        from safetensors import safe_open
+
+        with safe_open(str(self.path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {}).get(META, "null"))
+        if (not isinstance(meta, dict) or meta.get("key") != self.key or meta.get("format") != FORMAT
+                or meta.get("device") != self.device):
+            raise ValueError("not a snapshot of this cell")
+        return meta
+
     def load(self) -> Any | None:
         """The snapshot's tree, or None (and the file removed) if there is none that checks out."""
         if not self.path.is_file():
             return None
         try:
-            from safetensors import safe_open
-
-            with safe_open(str(self.path), framework="pt") as f:
-                meta = json.loads((f.metadata() or {}).get(META, "null"))
+            meta = self._header()
             # fresh, aligned memory: vectorized kernels can round differently on an odd offset
             tensors = {k: v.clone() for k, v in load_file(str(self.path)).items()}
-            if (not isinstance(meta, dict) or meta.get("key") != self.key or meta.get("format") != FORMAT
-                    or meta.get("device") != self.device
-                    or meta.get("tensors_sha256") != tensor_digest(tensors)):
-                raise ValueError("not a snapshot of this cell")
+            if meta.get("tensors_sha256") != tensor_digest(tensors):
+                raise ValueError("the snapshot's tensors do not match their digest")
             return unpack(meta["tree"], tensors)
         except (SafetensorError, OSError, ValueError, KeyError, TypeError, RuntimeError):
             self.clear()
             return None
 
     def step(self) -> int | None:
-        """The step a snapshot of this cell on this device was taken at, from its header alone; None if none."""
+        """The step the snapshot was taken at, from its header alone; None if there is none that fits."""
         if not self.path.is_file():
             return None
         try:
-            from safetensors import safe_open
-
-            with safe_open(str(self.path), framework="pt") as f:
-                meta = json.loads((f.metadata() or {}).get(META, "null"))
-            if meta["key"] != self.key or meta["device"] != self.device or meta["format"] != FORMAT:
-                return None
-            loop = dict(meta["tree"]["$d"])["loop"]
+            loop = dict(self._header()["tree"]["$d"])["loop"]
             step = dict(loop["$d"])["step"]
         except (SafetensorError, OSError, ValueError, KeyError, TypeError):
             return None

@@ -42,6 +42,15 @@ class StopAfter(ResumeFile):
             raise Interrupted
 
 
+def _whole_and_interrupted(plan: Any, tmp_path: Path, at: int) -> tuple[torch.nn.Module, Path]:
+    """The uninterrupted run's model, and the snapshot a run interrupted after step `at` left."""
+    whole, _ = train(plan)
+    path = tmp_path / "cell.resume"
+    with pytest.raises(Interrupted):
+        train(plan, resume=StopAfter(path, plan.key, at=at))
+    return whole, path
+
+
 def _equal_models(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
@@ -66,10 +75,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(name: str, tmp_path: Pat
 
 def test_the_transformer_under_lbfgs_resumes_with_its_curvature_history(tmp_path: Path) -> None:
     plan = make_plan(Cell("transformer", "1k", "lbfgs", "sparse-parity", 0), None, BUDGET)
-    whole, _ = train(plan)
-    path = tmp_path / "cell.resume"
-    with pytest.raises(Interrupted):
-        train(plan, resume=StopAfter(path, plan.key, at=4))
+    whole, path = _whole_and_interrupted(plan, tmp_path, at=4)
     resumed, _ = train(plan, resume=ResumeFile(path, plan.key))
     assert _equal_models(resumed, whole)
 
@@ -96,10 +102,7 @@ def test_a_snapshot_of_another_cell_or_device_or_a_torn_one_is_ignored_and_remov
 
 def test_a_snapshot_whose_state_does_not_fit_starts_over(tmp_path: Path) -> None:
     plan = make_plan(Cell("mlp", "1k", "adam", "sparse-parity", 0), None, BUDGET)
-    whole, _ = train(plan)
-    path = tmp_path / "cell.resume"
-    with pytest.raises(Interrupted):
-        train(plan, resume=StopAfter(path, plan.key, at=3))
+    whole, path = _whole_and_interrupted(plan, tmp_path, at=3)
     snap = ResumeFile(path, plan.key)
     tree = snap.load()
     tree["model"] = {k: v[..., :1] for k, v in tree["model"].items()}  # another family's shapes
