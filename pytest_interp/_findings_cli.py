@@ -212,7 +212,9 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                     continue
                 plan = zoo.plan(cell)
                 if plan.key not in todo:
-                    todo[plan.key] = (cell_cost(cell), cell, (plan.hparams, plan.budget))
+                    done = zoo.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
+                    cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
+                    todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
                     estimate.append((zoo, cell, grid.sizes))
     known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
     return sorted(todo.values(), key=lambda t: (t[0], t[1])), known

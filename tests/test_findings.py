@@ -273,6 +273,25 @@ def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_
     assert again.stdout.startswith("pytest-interp findings: 0 cells to train"), again.stdout
 
 
+def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_interp._findings_cli import missing_cells
+    from pytest_interp._resume import ResumeFile
+    from pytest_interp._store import Store
+    from pytest_interp._train import make_plan
+
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+    finding = read_finding(write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 400}}'))
+    store = tmp_path / "store"
+    order, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
+    assert [c.id for _, c, _ in order] == ["mlp-1k-adam-s0", "mlp-2k-adam-s0", "mlp-1k-es-s0", "mlp-2k-es-s0"]
+    _, es, (hparams, budget) = order[-1]
+    key = make_plan(es, hparams, budget).key
+    ResumeFile(Store(store).path(key).with_suffix(".resume"), key).save({"loop": {"step": 399}})
+    order, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
+    assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0"  # 1 step of 400 left: cheaper than any other
+
+
 def test_cli_build_trains_the_other_seeds_a_claim_declares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A claim that compares seed s with s + 1 needs the seed after the grid's last one as well."""
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
