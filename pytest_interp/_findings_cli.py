@@ -226,7 +226,7 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
     from ._session import prebuilt_layers
     from ._store import default_store_dir
-    from ._zoo_build import build, printed_progress
+    from ._zoo_build import build, printed_heartbeat, printed_progress
 
     store_dir = args.store or default_store_dir()
     order, known = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
@@ -240,7 +240,7 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
     built = build([c for _, c, _ in order], Path(store_dir), workers=args.workers, layers=prebuilt_layers(),
                   settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
-                  progress=printed_progress(start), device=args.device or "cpu")
+                  progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=args.device or "cpu")
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ._grid import GridSpec
 
 ENV_STORE = "PYTEST_INTERP_STORE"
+#: seconds of training between snapshots of a cell (default 60; 0: after every step; inf: never)
+ENV_SNAPSHOT = "PYTEST_INTERP_SNAPSHOT_SECONDS"
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,28 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ._errors import ConfigError
+from ._options import ENV_SNAPSHOT
 from ._store import tensor_digest
 
 #: Seconds of training between snapshots: rare enough to cost nothing, often enough to lose little.
 SNAPSHOT_EVERY_S = 60.0
 META = "pytest_interp_resume"
 FORMAT = 1
+
+
+def snapshot_seconds() -> float:
+    """Seconds between snapshots: $PYTEST_INTERP_SNAPSHOT_SECONDS if set (0: every step, inf: never), else the default."""
+    raw = os.environ.get(ENV_SNAPSHOT, "").strip()
+    if not raw:
+        return SNAPSHOT_EVERY_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # NaN too
+        raise ConfigError(f"${ENV_SNAPSHOT} must be a number of seconds, 0 or more (inf: never); got {raw!r}")
+    return value
 
 
 def pack(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -83,7 +99,7 @@ class ResumeFile:
         self.path = path
         self.key = key
         self.device = device  # a snapshot from another device would not resume bit-identically: start over
-        self.every_s = SNAPSHOT_EVERY_S if every_s is None else every_s
+        self.every_s = snapshot_seconds() if every_s is None else every_s
         self._last = time.perf_counter()
 
     def due(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -18,6 +18,7 @@ from ._grid import Cell, GridSpec
 
 EXECUTORS = ("serial", "process", "ray")
 Progress = Callable[[int, int, "BuiltCell"], None]
+Heartbeat = Callable[[list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,11 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
           hparams: Mapping[str, Any] | None = None, budget: Mapping[str, int] | None = None,
           layers: Sequence[Path] = (), progress: Progress | None = None,
           settings: Sequence[tuple[Mapping[str, Any], Mapping[str, int]]] | None = None,
-          device: str = "cpu") -> list[BuiltCell]:
+          device: str = "cpu", heartbeat: Heartbeat | None = None, heartbeat_s: float = 600.0) -> list[BuiltCell]:
     """Load or train every cell; returns them in the order given. `settings`, one (hparams, budget)
-    per cell, replaces the shared ones: cells of several grids (the findings files) in one build."""
+    per cell, replaces the shared ones: cells of several grids (the findings files) in one build.
+    `heartbeat`, every `heartbeat_s` without a finished cell (process executor), gets the cells in
+    training and how far each is, so an hours-long cell does not look like a hang."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; use {', '.join(EXECUTORS)}")
     todo = list(cells)
@@ -90,12 +93,41 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
         # spawn: a forked torch process can deadlock in its thread pools
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_build_one, *job): i for i, job in enumerate(jobs)}
-            for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=heartbeat_s if heartbeat else None,
+                                         return_when=FIRST_COMPLETED)
+                for fut in sorted(finished, key=futures.__getitem__):
+                    done(futures[fut], fut.result())
+                if heartbeat and not finished:
+                    heartbeat([training_status(*jobs[futures[f]]) for f in sorted(pending, key=futures.__getitem__)
+                               if f.running()])
     else:
         for i, raw in _ray_build(jobs, workers):
             done(i, raw)
     return [results[i] for i in range(len(todo))]
+
+
+def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
+                    layers: Sequence[str] = (), device: str = "cpu") -> str:
+    """'<cell> at step N/M' from the cell's training snapshot (read from its header), for a heartbeat."""
+    from ._store import Store
+    from ._zoo import Zoo
+
+    c = Cell(**{**cell, "task_options": tuple(tuple(kv) for kv in cell.get("task_options", ()))})
+    zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), device, hparams=hparams, budget=budget)
+    step = zoo.snapshot_step(c)
+    steps = zoo.plan(c).budget["steps"]
+    return f"{c.key} at step {step}/{steps}" if step is not None else f"{c.key} (no snapshot yet)"
+
+
+def printed_heartbeat(start: float) -> Heartbeat:
+    """'  ... still training: A at step 1200/3000; B (no snapshot yet)  (5400s)'."""
+    def heartbeat(status: list[str]) -> None:
+        if status:
+            print(f"  ... still training: {'; '.join(status)}  ({time.perf_counter() - start:.0f}s)", flush=True)
+
+    return heartbeat
 
 
 def printed_progress(start: float) -> Progress:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
     from ._cell_plan import claim_cells
-    from ._zoo_build import build, printed_progress, write_manifest
+    from ._zoo_build import build, printed_heartbeat, printed_progress, write_manifest
 
     try:
         grid = parse_models(args.spec, Path.cwd())
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     print(f"pytest-interp: building {len(cells)} cells into {store} ({args.executor}, {args.workers} workers)")
     built = build(cells, store, executor=args.executor, workers=args.workers, hparams=grid.hparams,
-                  budget=grid.budget, progress=printed_progress(start))
+                  budget=grid.budget, progress=printed_progress(start), heartbeat=printed_heartbeat(start))
     trained = sum(b.trained for b in built)
     print(f"pytest-interp: {trained} trained, {len(built) - trained} already there, "
           f"{time.perf_counter() - start:.1f}s")

@@ -169,3 +169,17 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
                                       "@interp.claim(task='superposition', n=5, siblings=[1])\ndef test_b(model): pass\n")
     assert sorted((c["task_options"], c["seed"]) for c in build(1, tmp_path / "other.json")) == \
         [([["n", 5]], 0), ([["n", 5]], 1), ([["n", 6]], 0)]
+
+
+def test_a_long_build_says_which_cells_are_training_and_how_far(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "0")  # the workers snapshot after every step
+    beats: list[list[str]] = []
+    cell = Cell("mlp", "1k", "es", "sparse-parity", 0)
+    built = build([cell], tmp_path, executor="process", workers=2, hparams={"es": {"population": 8}},
+                  budget={"steps": 2000, "eval_every": 1000}, heartbeat=beats.append, heartbeat_s=0.2)
+    assert built[0].trained
+    steps = [int(s.split(" at step ")[1].split("/")[0]) for beat in beats for s in beat if " at step " in s]
+    assert steps and all(0 < n < 2000 for n in steps) and steps == sorted(steps)
+    assert all(s.startswith(cell.key) and s.endswith(("/2000", "(no snapshot yet)")) for beat in beats for s in beat)
+    assert not list(tmp_path.glob("??/*.resume"))

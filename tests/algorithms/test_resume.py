@@ -200,3 +200,18 @@ def test_the_build_line_says_where_a_resumed_cell_went_on_from(capsys: pytest.Ca
     line(2, 2, BuiltCell("mlp-1k-es-sparse-parity-s1", "ab", "cd", True, 1000, {"test_accuracy": 0.5}, 3.0))
     first, second = capsys.readouterr().out.splitlines()
     assert "went on from step 700 of an interrupted build" in first and "went on" not in second
+
+
+def test_the_snapshot_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_interp._errors import ConfigError
+    from pytest_interp._resume import snapshot_seconds
+
+    assert snapshot_seconds() == _resume.SNAPSHOT_EVERY_S
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "0")
+    assert ResumeFile(Path("x.resume"), "ab" * 8).every_s == 0.0
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "inf")
+    assert not ResumeFile(Path("x.resume"), "ab" * 8).due()  # never
+    for bad in ("-1", "soon", "nan"):
+        monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", bad)
+        with pytest.raises(ConfigError, match="PYTEST_INTERP_SNAPSHOT_SECONDS"):
+            snapshot_seconds()
