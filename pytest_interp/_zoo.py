@@ -21,9 +21,9 @@ import torch
 from ._errors import NotApplicable
 from ._families import FAMILIES
 from ._grid import Cell, parse_size
+from ._resume import ResumeFile
 from ._store import Store
 from ._subject import Counters, Subject
-from ._resume import ResumeFile
 from ._train import Plan, initialize, make_plan, train
 
 #: called with (event, cell, info): "train-start", "train-resumed" (info: the snapshot's step), "train-progress",
