@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 from ._errors import ConfigError
 from ._options import ENV_SNAPSHOT
-from ._store import tensor_digest
+from ._store import publish, tensor_digest
 
 #: Seconds of training between snapshots: rare enough to cost nothing, often enough to lose little.
 SNAPSHOT_EVERY_S = 60.0
@@ -115,8 +115,7 @@ class ResumeFile:
         os.close(fd)
         try:
             save_file(tensors, tmp, metadata={META: json.dumps(meta)})
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
+            publish(tmp)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

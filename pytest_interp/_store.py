@@ -57,6 +57,16 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
+def publish(tmp: str) -> None:
+    """Flush a finished temporary file and give it the mode a plain new file would get (mkstemp's is
+    0600), so a store shared between users or cluster workers can read what each writes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
 @dataclass
 class Checkpoint:
     tensors: dict[str, torch.Tensor]
@@ -166,8 +176,7 @@ class Store:
         os.close(fd)
         try:
             save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
+            publish(tmp)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -29,6 +29,22 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*.tmp")], "no temporary files left behind"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_checkpoints_and_snapshots_get_the_umask_mode_not_mkstemps_private_one(tmp_path: Path) -> None:
+    """A store shared by several users or cluster workers must be readable by all of them."""
+    from pytest_interp._resume import ResumeFile
+
+    old = os.umask(0o022)
+    try:
+        ckpt = Store(tmp_path).save(KEY, _tensors(), {})
+        snap = ResumeFile(tmp_path / "x.resume", KEY)
+        snap.save({"loop": {"step": 1}})
+    finally:
+        os.umask(old)
+    assert ckpt.path.stat().st_mode & 0o777 == 0o644
+    assert snap.path.stat().st_mode & 0o777 == 0o644
+
+
 def test_missing_key_is_none(tmp_path: Path) -> None:
     assert Store(tmp_path).load(KEY) is None
 
