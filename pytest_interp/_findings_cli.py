@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from ._findings_spec import DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding, zoo_toml
     from ._report.findings import render
     from ._report.files import write_text
+    from ._resume import snapshot_seconds
 
     try:
         sizes = args.sizes.split(",") if args.sizes else DEFAULT_SIZES
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--workers must be at least 1")
         if args.device is not None:
             check_device(args.device)
+        snapshot_seconds()
         if not args.claims.is_dir():
             raise ConfigError(f"{args.claims} is not a folder of claim files")
         findings = [f for f in (read_finding(p) for p in sorted(args.claims.glob("test_*.py"))) if f is not None]

@@ -188,11 +188,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _check_store(config: pytest.Config) -> None:
-    """Fail before anything runs, in one line, if the store cannot take a checkpoint (read-only, not a folder)."""
+    """Fail before anything runs, in one line, if the store cannot take a checkpoint (read-only, not a folder)
+    or the snapshot interval in the environment is not one."""
     from ._errors import ConfigError
+    from ._resume import snapshot_seconds
 
     try:
         _session(config).zoo.store.check_writable()
+        snapshot_seconds()
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-interp: {exc}") from None
 

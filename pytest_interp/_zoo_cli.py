@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ._store import default_store_dir
     from ._tasks import DEFAULT_TASK, TASKS
     from ._cell_plan import claim_cells
+    from ._resume import snapshot_seconds
     from ._zoo_build import build, printed_heartbeat, printed_progress, write_manifest
 
     try:
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             check_names([t for t, _ in claim_tasks(files)], TASKS)
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        snapshot_seconds()
     except (ConfigError, SyntaxError) as exc:
         print(f"pytest-interp: {exc}", file=sys.stderr)
         return 2

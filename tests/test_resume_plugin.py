@@ -66,3 +66,28 @@ def test_ctrl_c_mid_training_and_the_rerun_goes_on_from_the_snapshot(
                                  "*step 50/100*", "*step 100/100*"])
     second.assert_outcomes(passed=1)
     assert not list(store.glob("??/*.resume")) and len(list(store.glob("??/*.safetensors"))) == 1
+
+
+def test_a_bad_snapshot_interval_fails_the_run_at_once(
+        pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "soon")
+    pytester.makepyfile(test_claims=CLAIM)
+    pytester.path.joinpath("zoo.toml").write_text(ZOO)
+    result = pytester.runpytest("--interp-models=zoo.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*PYTEST_INTERP_SNAPSHOT_SECONDS must be a number of seconds*'soon'*"])
+    assert not list((tmp_path / "store").glob("??/*"))  # nothing trained
+
+
+@pytest.mark.parametrize("command", [["zoo", "build", "tiny"], ["findings", "--build"]])
+def test_the_build_commands_refuse_a_bad_snapshot_interval_before_training(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_interp._cli import main
+
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "-5")
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # findings reads claims/
+    assert main(command) == 2
+    assert "PYTEST_INTERP_SNAPSHOT_SECONDS must be a number of seconds" in capsys.readouterr().err
+    assert not list((tmp_path / "store").glob("??/*"))
