@@ -141,6 +141,31 @@ def test_training_on_cuda_records_the_device(tmp_path: Path) -> None:
 
 
 @cuda
+@pytest.mark.parametrize("name", ["adam", "lbfgs", "es", "shampoo"])
+def test_a_cuda_run_resumes_on_cuda_to_the_same_weights(name: str, tmp_path: Path) -> None:
+    from pytest_interp._resume import ResumeFile
+    from pytest_interp._train import make_plan, train
+
+    plan = make_plan(Cell("transformer", "1k", name, "sparse-parity", 0), {"population": 8} if name == "es" else None,
+                     {"steps": 12, "eval_every": 5})
+    whole, _ = train(plan, device="cuda")
+
+    class StopAt7(ResumeFile):
+        def save(self, tree: object) -> None:
+            super().save(tree)
+            if tree["loop"]["step"] >= 7:  # type: ignore[index]
+                raise KeyboardInterrupt
+
+    path = tmp_path / "cell.resume"
+    with pytest.raises(KeyboardInterrupt):
+        train(plan, device="cuda", resume=StopAt7(path, plan.key, every_s=0.0, device="cuda"))
+    assert ResumeFile(path, plan.key, device="cpu").step() is None  # a CPU run would start over
+    resumed, _ = train(plan, device="cuda", resume=ResumeFile(path, plan.key, device="cuda"))
+    a, b = whole.state_dict(), resumed.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@cuda
 def test_the_claim_library_measures_the_same_on_cuda(pytester: pytest.Pytester, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's main command (every claim file, the shipped default zoo: nothing trains), measured on
