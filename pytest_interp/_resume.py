@@ -5,8 +5,9 @@ A snapshot is one safetensors file beside the cell's checkpoint (`<key>.resume`)
 learning algorithm's state, the data generator and the loop's counters. Nested state (torch
 optimizers' state dicts, lists of L-BFGS history tensors) is split into flat tensors plus a JSON
 skeleton in the header, so nothing is ever pickled. A resumed cell gives bit-identical weights to
-an uninterrupted one: the snapshot holds everything the remaining steps read. A snapshot that does
-not check out (another key, torn file, wrong digest, a state that does not fit) is ignored and removed.
+an uninterrupted one on the same device: the snapshot holds everything the remaining steps read.
+A snapshot that does not check out (another cell or device, a torn file, a wrong digest, a state
+that does not fit) is ignored and removed.
 """
 
 from __future__ import annotations
