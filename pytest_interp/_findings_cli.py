@@ -29,6 +29,8 @@ from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ._zoo_cli import EXECUTORS
+
     f = sub.add_parser("findings", help="run the claim library's findings grids and write the findings report")
     f.add_argument("claims", nargs="?", type=Path, default=Path("claims"), help="folder of claim files (default claims)")
     f.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="the report (default docs/findings.md)")
@@ -48,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--build", action="store_true",
                    help="measure nothing: train the cells the files' grids still need, cheapest first across "
                         "files (so `--stored-only` fills the page fastest), on --workers processes")
+    f.add_argument("--executor", choices=EXECUTORS, default="process",
+                   help="with --build: where cells train: serial, process (default) or a Ray cluster (`ray` extra)")
     f.add_argument("--plan", action="store_true",
                    help="train nothing: say per file how many cells its grid needs and how many are not stored yet")
 
@@ -240,8 +244,8 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     start = time.perf_counter()
 
     # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
-    built = build([c for _, c, _ in order], Path(store_dir), workers=args.workers, layers=prebuilt_layers(),
-                  settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
+    built = build([c for _, c, _ in order], Path(store_dir), executor=args.executor, workers=args.workers,
+                  layers=prebuilt_layers(), settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
                   progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=args.device or "cpu")
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0

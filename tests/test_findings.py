@@ -292,6 +292,20 @@ def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
     assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0"  # 1 step of 400 left: cheaper than any other
 
 
+def test_cli_build_takes_an_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_interp._cli import main
+
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 20}}')
+    grid = ["--sizes", "1k", "--optimizers", "adam,sgd", "--seeds", "1"]
+    assert main(["findings", str(tmp_path / "claims"), "--build", "--executor", "serial", *grid]) == 0
+    out = capsys.readouterr().out
+    assert "mlp-1k-adam-sparse-parity-s0: trained" in out and "mlp-1k-sgd-sparse-parity-s0: trained" in out
+    assert len(list((tmp_path / "store").glob("??/*.safetensors"))) == 2
+
+
 def test_cli_build_trains_the_other_seeds_a_claim_declares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A claim that compares seed s with s + 1 needs the seed after the grid's last one as well."""
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
