@@ -230,15 +230,21 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
            seeds: int) -> int:
     """Train what the files' grids still need, cheapest first across all files: a long study's page
     (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
+    from ._resume import snapshot_file
     from ._session import prebuilt_layers
-    from ._store import default_store_dir
+    from ._store import Store, default_store_dir
+    from ._train import make_plan
     from ._zoo_build import build, printed_heartbeat, printed_progress
 
     store_dir = args.store or default_store_dir()
     order, known = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
-    print(f"pytest-interp findings: {len(order)} cells to train for {len(chosen)} file(s), cheapest first{hours}; "
-          f"nothing is measured (`--stored-only` shows the page so far)", flush=True)
+    store = Store(Path(store_dir))
+    going_on = sum(snapshot_file(store, make_plan(c, hp, bud).key, args.device or "cpu").step() is not None
+                   for _, c, (hp, bud) in order)
+    resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
+    print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), cheapest first"
+          f"{hours}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
     if not order:
         return 0
     start = time.perf_counter()

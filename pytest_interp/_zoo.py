@@ -21,7 +21,7 @@ import torch
 from ._errors import NotApplicable
 from ._families import FAMILIES
 from ._grid import Cell, parse_size
-from ._resume import ResumeFile
+from ._resume import ResumeFile, snapshot_file
 from ._store import Store
 from ._subject import Counters, Subject
 from ._train import Plan, initialize, make_plan, train
@@ -257,7 +257,7 @@ class Zoo:
         return module, metrics, sha
 
     def _resume_file(self, plan: Plan) -> ResumeFile:
-        return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
+        return snapshot_file(self.store, plan.key, self.device)
 
     def snapshot_step(self, cell: Cell) -> int | None:
         """The step an interrupted run of the cell left a snapshot at (its next training goes on from it)."""

@@ -274,7 +274,7 @@ def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_
 
 
 def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_interp._findings_cli import missing_cells
     from pytest_interp._resume import ResumeFile
     from pytest_interp._store import Store
@@ -290,6 +290,13 @@ def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
     ResumeFile(Store(store).path(key).with_suffix(".resume"), key).save({"loop": {"step": 399}})
     order, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
     assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0"  # 1 step of 400 left: cheaper than any other
+    from pytest_interp._cli import main
+
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "inf")
+    monkeypatch.setattr("pytest_interp._zoo_build.build", lambda *a, **k: [])  # say what it would do, train nothing
+    assert main(["findings", str(tmp_path / "claims"), "--build", "--store", str(store), "--sizes", "1k,2k",
+                 "--optimizers", "adam,es", "--seeds", "1"]) == 0
+    assert "4 cells to train (1 go on from where an interrupted build stopped)" in capsys.readouterr().out
 
 
 def test_cli_build_takes_an_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
