@@ -23,7 +23,8 @@ closest to the 3x bar: 3.8x). The untrained controls: 0%, so the direction is le
 transfers across all four architectures and both algorithms, as Paulo et al. report; no trained
 cell broke. Across the grid trained so far (a stored-only run: 1k to 100k, 3 seeds, all seven
 algorithms) it holds on every trained transformer and SSM cell (Adam, SGD, Muon, Shampoo and
-L-BFGS at 10k and 100k where they trained) and at 100k on the GRU and LSTM. It breaks on two RNN
+L-BFGS at 10k and 100k where they trained) and at 100k on the GRU and LSTM (Adam, Muon, SGD and
+Shampoo, 3 seeds each). It breaks on two RNN
 seeds at 10k, and not because the vector fails: it still turns .99 of the predictions to
 whitespace, but random directions of the same norm turn 40-50% too (steered / random 2.5 on a GRU
 under Adam, 2.0 on an LSTM under Muon, bar 3): a small recurrent model's predictions are fragile
