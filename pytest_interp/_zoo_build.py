@@ -99,9 +99,10 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
                                          return_when=FIRST_COMPLETED)
                 for fut in sorted(finished, key=futures.__getitem__):
                     done(futures[fut], fut.result())
-                if heartbeat and not finished:
-                    heartbeat([training_status(*jobs[futures[f]]) for f in sorted(pending, key=futures.__getitem__)
-                               if f.running()])
+                if heartbeat and not finished:  # "running" includes the few queued to the workers: list snapshots only
+                    status = [training_status(*jobs[futures[f]]) for f in sorted(pending, key=futures.__getitem__)
+                              if f.running()]
+                    heartbeat([line for line in status if line is not None])
     else:
         for i, raw in _ray_build(jobs, workers):
             done(i, raw)
@@ -109,8 +110,9 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
 
 
 def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
-                    layers: Sequence[str] = (), device: str = "cpu") -> str:
-    """'<cell> at step N/M' from the cell's training snapshot (read from its header), for a heartbeat."""
+                    layers: Sequence[str] = (), device: str = "cpu") -> str | None:
+    """'<cell> at step N/M' from the cell's training snapshot (read from its header), for a heartbeat;
+    None before its first snapshot."""
     from ._store import Store
     from ._zoo import Zoo
 
@@ -118,11 +120,11 @@ def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[st
     zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), device, hparams=hparams, budget=budget)
     step = zoo.snapshot_step(c)
     steps = zoo.plan(c).budget["steps"]
-    return f"{c.key} at step {step}/{steps}" if step is not None else f"{c.key} (no snapshot yet)"
+    return f"{c.key} at step {step}/{steps}" if step is not None else None
 
 
 def printed_heartbeat(start: float) -> Heartbeat:
-    """'  ... still training: A at step 1200/3000; B (no snapshot yet)  (5400s)'."""
+    """'  ... still training: A at step 1200/3000; B at step 300/1500  (5400s)'; nothing before a first snapshot."""
     def heartbeat(status: list[str]) -> None:
         if status:
             print(f"  ... still training: {'; '.join(status)}  ({time.perf_counter() - start:.0f}s)", flush=True)
