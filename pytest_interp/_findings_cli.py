@@ -194,9 +194,10 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
-                  store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float]]:
+                  store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
-    (cost, cell, (hparams, budget)); and the stored-time estimates of those that have one."""
+    (cost, cell, (hparams, budget)); the stored-time estimates of those that have one; and how many
+    go on from an interrupted build's snapshot."""
     from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -206,6 +207,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
     from ._zoo import Zoo
 
     todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key
+    going_on = 0
     estimate = []
     with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
         for finding in chosen:
@@ -219,29 +221,25 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                 plan = zoo.plan(cell)
                 if plan.key not in todo:
                     done = zoo.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
+                    going_on += done > 0
                     cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
                     todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
                     estimate.append((zoo, cell, grid.sizes))
     known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
-    return sorted(todo.values(), key=lambda t: (t[0], t[1])), known
+    return sorted(todo.values(), key=lambda t: (t[0], t[1])), known, going_on
 
 
 def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
            seeds: int) -> int:
     """Train what the files' grids still need, cheapest first across all files: a long study's page
     (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
-    from ._resume import snapshot_file
     from ._session import prebuilt_layers
-    from ._store import Store, default_store_dir
-    from ._train import make_plan
+    from ._store import default_store_dir
     from ._zoo_build import build, printed_heartbeat, printed_progress
 
     store_dir = args.store or default_store_dir()
-    order, known = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
+    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
-    store = Store(Path(store_dir))
-    going_on = sum(snapshot_file(store, make_plan(c, hp, bud).key, args.device or "cpu").step() is not None
-                   for _, c, (hp, bud) in order)
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), cheapest first"
           f"{hours}; nothing is measured (`--stored-only` shows the page so far)", flush=True)

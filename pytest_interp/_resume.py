@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from ._errors import ConfigError
 from ._options import ENV_SNAPSHOT
-from ._store import Store, publish, tensor_digest
+from ._store import publish, tensor_digest
 
 #: Seconds of training between snapshots: rare enough to cost nothing, often enough to lose little.
 SNAPSHOT_EVERY_S = 60.0
@@ -165,7 +165,3 @@ class ResumeFile:
         with contextlib.suppress(OSError):
             self.path.unlink()
 
-
-def snapshot_file(store: Store, key: str, device: str = "cpu") -> ResumeFile:
-    """Where the cell with checkpoint key `key` keeps its snapshot: beside its checkpoint, in the store's root."""
-    return ResumeFile(store.path(key).with_suffix(".resume"), key, device=device)

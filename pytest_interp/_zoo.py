@@ -21,7 +21,7 @@ import torch
 from ._errors import NotApplicable
 from ._families import FAMILIES
 from ._grid import Cell, parse_size
-from ._resume import ResumeFile, snapshot_file
+from ._resume import ResumeFile
 from ._store import Store
 from ._subject import Counters, Subject
 from ._train import Plan, initialize, make_plan, train
@@ -257,7 +257,8 @@ class Zoo:
         return module, metrics, sha
 
     def _resume_file(self, plan: Plan) -> ResumeFile:
-        return snapshot_file(self.store, plan.key, self.device)
+        """The cell's training snapshot: beside its checkpoint, in the store's root."""
+        return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
 
     def snapshot_step(self, cell: Cell) -> int | None:
         """The step an interrupted run of the cell left a snapshot at (its next training goes on from it)."""

@@ -283,12 +283,12 @@ def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
     monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
     finding = read_finding(write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 400}}'))
     store = tmp_path / "store"
-    order, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
+    order, _, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
     assert [c.id for _, c, _ in order] == ["mlp-1k-adam-s0", "mlp-2k-adam-s0", "mlp-1k-es-s0", "mlp-2k-es-s0"]
     _, es, (hparams, budget) = order[-1]
     key = make_plan(es, hparams, budget).key
     ResumeFile(Store(store).path(key).with_suffix(".resume"), key).save({"loop": {"step": 399}})
-    order, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
+    order, _, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
     assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0"  # 1 step of 400 left: cheaper than any other
     from pytest_interp._cli import main
 
