@@ -58,7 +58,7 @@ def _names(families: Iterable[str]) -> tuple[str, ...]:
 
 
 def _offsets(siblings: Iterable[int]) -> tuple[int, ...]:
-    offsets = (siblings,) if isinstance(siblings, (int, float, str)) else tuple(siblings)
+    offsets: tuple[Any, ...] = (siblings,) if isinstance(siblings, (int, float, str)) else tuple(siblings)
     if not all(isinstance(k, int) and not isinstance(k, bool) and k != 0 for k in offsets):
         raise ValueError(f"siblings must be non-zero seed offsets such as [1], not {siblings!r}")
     return tuple(sorted(set(offsets)))

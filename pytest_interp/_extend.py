@@ -133,7 +133,7 @@ def load_entry_points() -> list[Registrar]:
     if _loaded:
         return _loaded
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        origin = f"plugin {ep.name!r}" + (f" ({ep.dist.name})" if getattr(ep, "dist", None) else "")
+        origin = f"plugin {ep.name!r}" + (f" ({dist.name})" if (dist := getattr(ep, "dist", None)) else "")
         registrar = Registrar(origin)
         try:
             register = ep.load()

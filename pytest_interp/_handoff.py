@@ -53,7 +53,9 @@ class StoredOnly:
         zoo = _session(config).zoo
         keys = getattr(config, "workerinput", {}).get(STORED_KEYS)
         snapshot = frozenset(keys) if keys is not None else None
-        keep, dropped, left_out = [], [], set()
+        keep: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        left_out: set[str] = set()
         for item in items:
             missing = not_stored(item_spec(item), item.stash[CELL_KEY], zoo, snapshot) if CELL_KEY in item.stash else []
             left_out.update(c.key for c in missing)

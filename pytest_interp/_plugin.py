@@ -8,7 +8,7 @@ pytest-xdist carries them from workers to the controller, which alone writes fil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generator, Iterator, Sequence
 
 import pytest
 
@@ -22,7 +22,7 @@ SESSION_KEY = pytest.StashKey["InterpSession"]()
 CELL_KEY = pytest.StashKey["Cell"]()
 MEASURE_KEY = pytest.StashKey[list]()
 CONTROL_KEY = pytest.StashKey[dict]()
-REGISTRARS_KEY = pytest.StashKey[list]()
+REGISTRARS_KEY = pytest.StashKey[list[Any]]()
 SUBJECT_KEY = pytest.StashKey[dict]()
 PENDING_KEY = pytest.StashKey[dict]()
 TODO_KEY = pytest.StashKey[list]()
@@ -94,7 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove what conftest hooks and zoo files registered: the registries outlive one run."""
-    for registrar in reversed(config.stash.get(REGISTRARS_KEY, [])):
+    registrars: list[Any] = config.stash.get(REGISTRARS_KEY, [])
+    for registrar in reversed(registrars):
         registrar.undo()
 
 
@@ -326,7 +327,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     cell = item.stash.get(CELL_KEY, None)
     if cell is None:
@@ -334,25 +336,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     pending = item.config.stash[PENDING_KEY]
     if call.when == "setup":
         counters = _session(item.config).zoo.stats.counters
-        report.interp_stats = {"trained": pending["trained"], "loaded": pending["loaded"],
-                               "forward_passes": counters.forward_passes - pending["forward_passes"],
-                               "lines": pending["lines"], "not_stored": pending.pop("not_stored", [])}
+        stats = {"trained": pending["trained"], "loaded": pending["loaded"],
+                 "forward_passes": counters.forward_passes - pending["forward_passes"],
+                 "lines": pending["lines"], "not_stored": pending.pop("not_stored", [])}
+        report.interp_stats = stats  # type: ignore[attr-defined]  # plain data on the report, so xdist relays it
         pending.update(trained=[], loaded=[], forward_passes=counters.forward_passes, lines=[])
     decided_now = (call.when == "setup" and not report.passed) or call.when == "call"
     if decided_now and "interp_done" not in item.stash.get(SUBJECT_KEY, {}):
         from ._records import counterexample, outcome_of, record
 
         outcome, reason = outcome_of(call, report)
-        report.interp = record(item, cell, outcome, reason, info=item.stash.get(SUBJECT_KEY, {}),
-                               measurements=item.stash.get(MEASURE_KEY, []),
-                               control=item.stash.get(CONTROL_KEY, None))
-        report.interp["counterexample"] = counterexample(call)
+        entry = record(item, cell, outcome, reason, info=item.stash.get(SUBJECT_KEY, {}),
+                       measurements=item.stash.get(MEASURE_KEY, []), control=item.stash.get(CONTROL_KEY, None))
+        entry["counterexample"] = counterexample(call)
+        report.interp = entry  # type: ignore[attr-defined]
         item.stash.setdefault(SUBJECT_KEY, {})["interp_done"] = True
     if call.when == "call":
         counters = _session(item.config).zoo.stats.counters
         extra = counters.forward_passes - pending["forward_passes"]
         if extra:
-            report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}
+            report.interp_stats = {"trained": [], "loaded": [], "forward_passes": extra}  # type: ignore[attr-defined]
             pending["forward_passes"] = counters.forward_passes
     return report
 

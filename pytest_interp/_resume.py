@@ -150,11 +150,14 @@ class ResumeFile:
             self.clear()
             return None
 
-    def step(self) -> int | None:
-        """The step the snapshot was taken at, from its header alone; None if there is none that fits."""
+    def step(self, written_within_s: float | None = None) -> int | None:
+        """The step the snapshot was taken at, from its header alone; None if there is none that fits,
+        or, with `written_within_s`, none written that recently (a cell in training rewrites its own)."""
         if not self.path.is_file():
             return None
         try:
+            if written_within_s is not None and time.time() - self.path.stat().st_mtime > written_within_s:
+                return None
             loop = dict(self._header()["tree"]["$d"])["loop"]
             step = dict(loop["$d"])["step"]
         except (SafetensorError, OSError, ValueError, KeyError, TypeError):

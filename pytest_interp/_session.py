@@ -117,7 +117,7 @@ def result_record(
         "reason": reason,
         "measurements": measurements,
         "control": dict(control) if control else None,
-        "vacuous": bool(control) and control.get("outcome") == "holds",
+        "vacuous": bool(control and control.get("outcome") == "holds"),
         "training": dict(training) if training else None,
         "provenance": {
             "claim_sha256": claim_sha256,

@@ -8,7 +8,7 @@ A family declares, per role, the module path that produces the activation, with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Mapping, Union
 
 import torch
 from torch import nn
@@ -76,7 +76,7 @@ def _get(module: nn.Module, path: str) -> nn.Module:
 class SiteMap:
     """The sites of one module instance, from its family's declared rules."""
 
-    def __init__(self, module: nn.Module, rules: dict[str, SiteRule]) -> None:
+    def __init__(self, module: nn.Module, rules: Mapping[str, SiteRule]) -> None:
         unknown = set(rules) - set(ROLES)
         if unknown:
             raise ValueError(f"unknown role(s) {sorted(unknown)}; roles are {', '.join(ROLES)}")

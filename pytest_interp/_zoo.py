@@ -206,7 +206,7 @@ class Zoo:
             if ckpt is not None and metrics is not None:
                 module = initialize(plan)
                 module.load_state_dict(ckpt.tensors)
-                sha = ckpt.sha256
+                sha: str | None = ckpt.sha256
                 self.stats.loaded.add(cell.key)
                 self._emit("loaded", cell, {"metrics": metrics})
             else:
@@ -260,11 +260,12 @@ class Zoo:
         """The cell's training snapshot: beside its checkpoint, in the store's root."""
         return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
 
-    def snapshot_step(self, cell: Cell) -> int | None:
-        """The step an interrupted run of the cell left a snapshot at (its next training goes on from it)."""
+    def snapshot_step(self, cell: Cell, written_within_s: float | None = None) -> int | None:
+        """The step an interrupted run of the cell left a snapshot at (its next training goes on from it);
+        with `written_within_s`, only a snapshot that recent: the cell is training now."""
         if cell.source:
             return None
-        return self._resume_file(self.plan(cell)).step()
+        return self._resume_file(self.plan(cell)).step(written_within_s)
 
     def _from_source(self, cell: Cell) -> Subject:
         """A model the zoo file names: loaded from its files and evaluated once, never trained or stored."""

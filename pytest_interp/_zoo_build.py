@@ -8,6 +8,7 @@ same cell), so serial, process and Ray builds give bit-identical checkpoints.
 from __future__ import annotations
 
 import json
+import math
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -67,8 +68,8 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
           device: str = "cpu", heartbeat: Heartbeat | None = None, heartbeat_s: float = 600.0) -> list[BuiltCell]:
     """Load or train every cell; returns them in the order given. `settings`, one (hparams, budget)
     per cell, replaces the shared ones: cells of several grids (the findings files) in one build.
-    `heartbeat`, every `heartbeat_s` without a finished cell (process executor), gets the cells in
-    training and how far each is, so an hours-long cell does not look like a hang."""
+    `heartbeat`, every `heartbeat_s` without a finished cell (process and Ray executors), gets the
+    cells in training and how far each is, so an hours-long cell does not look like a hang."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; use {', '.join(EXECUTORS)}")
     todo = list(cells)
@@ -78,6 +79,13 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
     jobs = [({**asdict(c), "task_options": [list(kv) for kv in c.task_options]}, str(store_dir),
              dict(hp), dict(bud), [str(p) for p in layers], device) for c, (hp, bud) in zip(todo, each)]
     results: dict[int, BuiltCell] = {}
+    fresh = _fresh_within(heartbeat_s)
+
+    def beat(indices: Iterable[int]) -> None:
+        # executors count a few queued cells as running: only a recently written snapshot says training
+        if heartbeat:
+            status = [training_status(*jobs[i], written_within_s=fresh) for i in sorted(indices)]
+            heartbeat([line for line in status if line is not None])
 
     def done(i: int, raw: Mapping[str, Any]) -> None:
         results[i] = BuiltCell(**raw)
@@ -99,26 +107,36 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
                                          return_when=FIRST_COMPLETED)
                 for fut in sorted(finished, key=futures.__getitem__):
                     done(futures[fut], fut.result())
-                if heartbeat and not finished:  # "running" includes the few queued to the workers: list snapshots only
-                    status = [training_status(*jobs[futures[f]]) for f in sorted(pending, key=futures.__getitem__)
-                              if f.running()]
-                    heartbeat([line for line in status if line is not None])
+                if not finished:
+                    beat(futures[f] for f in pending if f.running())
     else:
-        for i, raw in _ray_build(jobs, workers):
-            done(i, raw)
+        for i, raw in _ray_build(jobs, workers, heartbeat_s if heartbeat else None):
+            if raw is None:
+                beat(i)
+            else:
+                done(i, raw)
     return [results[i] for i in range(len(todo))]
 
 
+def _fresh_within(heartbeat_s: float) -> float | None:
+    """How recent a snapshot must be to count as a cell in training: two heartbeats or two snapshot
+    intervals, whichever is longer; None (any snapshot) where snapshots are off."""
+    from ._resume import snapshot_seconds
+
+    every = snapshot_seconds()
+    return 2 * max(heartbeat_s, every) if math.isfinite(every) else None
+
+
 def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
-                    layers: Sequence[str] = (), device: str = "cpu") -> str | None:
+                    layers: Sequence[str] = (), device: str = "cpu", written_within_s: float | None = None) -> str | None:
     """'<cell> at step N/M' from the cell's training snapshot (read from its header), for a heartbeat;
-    None before its first snapshot."""
+    None before its first snapshot, or where it is older than `written_within_s`."""
     from ._store import Store
     from ._zoo import Zoo
 
     c = Cell(**{**cell, "task_options": tuple(tuple(kv) for kv in cell.get("task_options", ()))})
     zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), device, hparams=hparams, budget=budget)
-    step = zoo.snapshot_step(c)
+    step = zoo.snapshot_step(c, written_within_s)
     steps = zoo.plan(c).budget["steps"]
     return f"{c.key} at step {step}/{steps}" if step is not None else None
 
@@ -146,8 +164,10 @@ def printed_progress(start: float) -> Progress:
     return progress
 
 
-def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
-    """(job index, result) as the cluster finishes them."""
+def _ray_build(jobs: list[tuple[Any, ...]], workers: int,
+               heartbeat_s: float | None = None) -> Iterable[tuple[Any, dict[str, Any] | None]]:
+    """(job index, result) as the cluster finishes them; with `heartbeat_s`, (pending indices, None)
+    each time that long passes without one."""
     try:
         import ray
     except ImportError:
@@ -161,7 +181,9 @@ def _ray_build(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[tuple[int,
         index = {remote.remote(*job): i for i, job in enumerate(jobs)}
         pending = list(index)
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
+            ready, pending = ray.wait(pending, num_returns=1, timeout=heartbeat_s)
+            if not ready:
+                yield [index[ref] for ref in pending], None
             for ref in ready:
                 yield index[ref], ray.get(ref)
     finally:
@@ -185,7 +207,7 @@ def write_manifest(path: Path, built: Sequence[BuiltCell], cells: Sequence[Cell]
         old = json.loads(path.read_text(encoding="utf-8"))
         mine = {e["cell"] for e in entries}
         entries = sorted([e for e in old.get("cells", []) if e.get("cell") not in mine] + entries,
-                         key=lambda e: e["cell"])
+                         key=lambda e: str(e["cell"]))
         notes = [n for n in str(old.get("note", "")).split("; ") if n]
         note = "; ".join(notes + ([note] if note not in notes else []))
     doc = {"schema_version": 1, "note": note, "cells": entries}

@@ -171,12 +171,15 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
         [([["n", 5]], 0), ([["n", 5]], 1), ([["n", 6]], 0)]
 
 
+@pytest.mark.parametrize("executor", ["process", "ray"])
 def test_a_long_build_says_which_cells_are_training_and_how_far(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        executor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if executor == "ray":
+        pytest.importorskip("ray", reason="the ray executor needs the [ray] extra")
     monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "0")  # the workers snapshot after every step
     beats: list[list[str]] = []
     cell = Cell("mlp", "1k", "es", "sparse-parity", 0)
-    built = build([cell], tmp_path, executor="process", workers=2, hparams={"es": {"population": 8}},
+    built = build([cell], tmp_path, executor=executor, workers=2, hparams={"es": {"population": 8}},
                   budget={"steps": 2000, "eval_every": 1000}, heartbeat=beats.append, heartbeat_s=0.2)
     assert built[0].trained
     steps = [int(s.split(" at step ")[1].split("/")[0]) for beat in beats for s in beat if " at step " in s]

@@ -46,7 +46,7 @@ def module_device(model: object) -> torch.device | None:
     """Where a module's first parameter (or buffer) lies; None for a plain callable or an empty module."""
     if not isinstance(model, nn.Module):
         return None
-    first = next(model.parameters(), None)
+    first: torch.Tensor | None = next(model.parameters(), None)
     if first is None:
         first = next(model.buffers(), None)
     return None if first is None else first.device

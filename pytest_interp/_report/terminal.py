@@ -126,14 +126,14 @@ def render_claim(claim: str, results: Sequence[Result], verdicts: Sequence[Resul
     for axis, values in (("family", families), ("size", sizes), ("optimizer", optimizers)):
         per_value = {v: verdict_of([verdict_kind(x["verdict"]) for x in verdicts if x[axis] == v]) for v in values}
         lines.append(f"  {axis + ':':<10} {axis_line(values, per_value, axis)}")
-    counts = []
+    param_counts = []
     for fam in families:
         per_size = [next((r.get("params") for r in results if r["family"] == fam and r["size"] == s
                           and r.get("params")), None) for s in sizes]
         if any(p is not None for p in per_size):
-            counts.append(f"{fam} " + "/".join(_si(p) for p in per_size))
-    if counts:
-        lines.append(f"  {'params:':<10} " + " · ".join(counts))
+            param_counts.append(f"{fam} " + "/".join(_si(p) for p in per_size))
+    if param_counts:
+        lines.append(f"  {'params:':<10} " + " · ".join(param_counts))
     notes = sorted({f"{r['family']}-{r['size']}: {r['size_note']}" for r in results if r.get("size_note")})
     for note in notes:
         lines.append(f"  {'size note:':<10} {note}")

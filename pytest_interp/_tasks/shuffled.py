@@ -8,7 +8,7 @@ with one label per input can be shuffled.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -17,9 +17,9 @@ from .base import Batch, InputSpec, Task
 
 class ShuffledLabels(Task):
     name = "shuffled"
-    defaults: dict[str, Any] = {}
-    accuracy_target = 0.0  # a null model has no target: it is never `untrained`
-    early_stop = False  # it memorizes for its whole budget
+    defaults: ClassVar[dict[str, Any]] = {}
+    accuracy_target: ClassVar[float] = 0.0  # a null model has no target: it is never `untrained`
+    early_stop: ClassVar[bool] = False  # it memorizes for its whole budget
 
     def __init__(self, inner: Task, seed: int = 0) -> None:
         if inner.spec.output != "class":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,22 @@ def test_a_snapshot_of_another_cell_or_device_or_a_torn_one_is_ignored_and_remov
     assert ResumeFile(path, plan.key).load() is None and not path.exists()
     path.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
     assert ResumeFile(path, plan.key).load() is None and not path.exists()
+
+
+def test_a_snapshot_counts_as_training_now_only_while_it_is_rewritten(tmp_path: Path) -> None:
+    """The heartbeat's test: a queued cell's snapshot from an earlier build is not a cell in training."""
+    plan = make_plan(Cell("mlp", "1k", "adam", "sparse-parity", 0), None, BUDGET)
+    path = tmp_path / "cell.resume"
+    with pytest.raises(Interrupted):
+        train(plan, resume=StopAfter(path, plan.key, at=3))
+    snapshot = ResumeFile(path, plan.key)
+    assert snapshot.step() == snapshot.step(written_within_s=600) == 3
+    hour_ago = time.time() - 3600
+    os.utime(path, (hour_ago, hour_ago))
+    assert snapshot.step(written_within_s=600) is None and snapshot.step() == 3
+    assert snapshot.step(written_within_s=7200) == 3
+    path.unlink()
+    assert snapshot.step(written_within_s=600) is None
 
 
 def test_a_snapshot_whose_state_does_not_fit_starts_over(tmp_path: Path) -> None:
