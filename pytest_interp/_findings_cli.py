@@ -194,10 +194,11 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
-                  store_dir: Path) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
+                  store_dir: Path, device: str = "cpu") -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
-    (cost, cell, (hparams, budget)); the stored-time estimates of those that have one; and how many
-    go on from an interrupted build's snapshot."""
+    (cost, cell, (hparams, budget)); the stored-time estimates of those that have one (CPU times); and
+    how many go on from the snapshot an interrupted build on `device` left (one on another device
+    would not resume)."""
     from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -215,12 +216,13 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
             toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
             grid = load_zoo(toml)
             zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget)
+            on_device = zoo if device == "cpu" else Zoo(zoo.store, device, hparams=grid.hparams, budget=grid.budget)
             for cell in claim_cells(grid, [finding.path]):
                 if zoo.unsupported(cell) or not zoo.needs_training(cell):
                     continue
                 plan = zoo.plan(cell)
                 if plan.key not in todo:
-                    done = zoo.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
+                    done = on_device.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
                     going_on += done > 0
                     cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
                     todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
@@ -238,7 +240,8 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     from ._zoo_build import build, printed_heartbeat, printed_progress
 
     store_dir = args.store or default_store_dir()
-    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir))
+    device = args.device or "cpu"
+    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device)
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), cheapest first"
@@ -250,7 +253,7 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
     built = build([c for _, c, _ in order], Path(store_dir), executor=args.executor, workers=args.workers,
                   layers=prebuilt_layers(), settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
-                  progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=args.device or "cpu")
+                  progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=device)
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
 

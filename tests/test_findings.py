@@ -288,8 +288,15 @@ def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
     _, es, (hparams, budget) = order[-1]
     key = make_plan(es, hparams, budget).key
     ResumeFile(Store(store).path(key).with_suffix(".resume"), key).save({"loop": {"step": 399}})
-    order, _, _ = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
-    assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0"  # 1 step of 400 left: cheaper than any other
+    order, _, going_on = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)
+    assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0" and going_on == 1  # 1 step of 400 left: cheapest
+    # a GPU build's snapshot resumes only on the GPU: it orders and counts a GPU build, not a CPU one
+    path = Store(store).path(key).with_suffix(".resume")
+    ResumeFile(path, key, device="cuda").save({"loop": {"step": 399}})
+    assert missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store)[2] == 0
+    order, _, going_on = missing_cells([finding], ["1k", "2k"], ["adam", "es"], 1, store, "cuda")
+    assert [c.id for _, c, _ in order][0] == "mlp-2k-es-s0" and going_on == 1
+    ResumeFile(path, key).save({"loop": {"step": 399}})
     from pytest_interp._cli import main
 
     monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "inf")
