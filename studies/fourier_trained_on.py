@@ -21,9 +21,11 @@ from pytest_interp._instruments.structure import fourier_concentration
 ADAMW = {"lr": 3e-3, "weight_decay": 1.0, "beta1": 0.9, "beta2": 0.98}  # the claim file's FINDINGS hparams
 
 
-def trajectory(size: str, seed: int) -> list[tuple[int, float, float]]:
-    """(evaluation number, held-out accuracy, top-5 share) at every evaluation of one training run."""
-    plan = _train.make_plan(Cell("transformer", size, "adamw", "modular-addition", seed), ADAMW, None)
+def trajectory(size: str, seed: int, steps: int | None = None) -> list[tuple[int, float, float]]:
+    """(evaluation number, held-out accuracy, top-5 share) at every evaluation of one training run,
+    the last being the final one again; `steps` shortens the budget (a smoke test)."""
+    budget = {"steps": steps} if steps is not None else None
+    plan = _train.make_plan(Cell("transformer", size, "adamw", "modular-addition", seed), ADAMW, budget)
     plan.task.early_stop = False  # train the whole budget: this study's point
     p = plan.task.spec.n_classes
     seen: list[tuple[int, float, float]] = []
