@@ -24,11 +24,11 @@ transfers across all four architectures and both algorithms, as Paulo et al. rep
 cell broke. Across the grid trained so far (a stored-only run: 1k to 100k, 3 seeds, all seven
 algorithms) it holds on every trained transformer and SSM cell (Adam, SGD, Muon, Shampoo and
 L-BFGS at 10k and 100k where they trained) and at 100k on the GRU and LSTM (Adam, Muon, SGD and
-Shampoo, 3 seeds each). It breaks on two RNN
-seeds at 10k, and not because the vector fails: it still turns .99 of the predictions to
-whitespace, but random directions of the same norm turn 40-50% too (steered / random 2.5 on a GRU
-under Adam, 2.0 on an LSTM under Muon, bar 3): a small recurrent model's predictions are fragile
-under any push of that length, so the control does its job. Untrained (under the .40 char-text
+Shampoo, 3 seeds each), and under L-BFGS at 10k on the GRU (3 seeds). It breaks on three RNN
+seeds at 10k, and not because the vector fails: it still turns .96-.99 of the predictions to
+whitespace, but random directions of the same norm turn 30-50% too (steered / random 2.5 on a GRU
+under Adam, 2.0 on an LSTM under Muon, 2.9 on an LSTM under L-BFGS, bar 3): a small recurrent
+model's predictions are fragile under any push of that length, so the control does its job. Untrained (under the .40 char-text
 target): every 1k cell, every ES cell, the transformer at 10k under SGD, L-BFGS and Shampoo
 (.37-.39) and some LSTM cells at 10k (.39-.40). Reptile is n/a (char-text offers no family of
 related tasks).
