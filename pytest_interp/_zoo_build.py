@@ -110,11 +110,8 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
                 if not finished:
                     beat(futures[f] for f in pending if f.running())
     else:
-        for i, raw in _ray_build(jobs, workers, heartbeat_s if heartbeat else None):
-            if raw is None:
-                beat(i)
-            else:
-                done(i, raw)
+        for i, raw in _ray_build(jobs, workers, idle=beat if heartbeat else None, idle_s=heartbeat_s):
+            done(i, raw)
     return [results[i] for i in range(len(todo))]
 
 
@@ -164,10 +161,10 @@ def printed_progress(start: float) -> Progress:
     return progress
 
 
-def _ray_build(jobs: list[tuple[Any, ...]], workers: int,
-               heartbeat_s: float | None = None) -> Iterable[tuple[Any, dict[str, Any] | None]]:
-    """(job index, result) as the cluster finishes them; with `heartbeat_s`, (pending indices, None)
-    each time that long passes without one."""
+def _ray_build(jobs: list[tuple[Any, ...]], workers: int, idle: Callable[[list[int]], None] | None = None,
+               idle_s: float = 600.0) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(job index, result) as the cluster finishes them; `idle` gets the pending indices each time
+    `idle_s` passes without one."""
     try:
         import ray
     except ImportError:
@@ -181,9 +178,9 @@ def _ray_build(jobs: list[tuple[Any, ...]], workers: int,
         index = {remote.remote(*job): i for i, job in enumerate(jobs)}
         pending = list(index)
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1, timeout=heartbeat_s)
-            if not ready:
-                yield [index[ref] for ref in pending], None
+            ready, pending = ray.wait(pending, num_returns=1, timeout=idle_s if idle else None)
+            if not ready and idle:
+                idle([index[ref] for ref in pending])
             for ref in ready:
                 yield index[ref], ray.get(ref)
     finally:
