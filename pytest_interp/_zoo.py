@@ -14,7 +14,7 @@ import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeGuard
 
 import torch
 
@@ -143,7 +143,8 @@ class Zoo:
     def training_seconds(self, cell: Cell, seeds: int = 5, sizes: Iterable[str] = ()) -> float | None:
         """How long training the cell should take, from stored training times: the median of its
         other seeds, else its Adam twin's (same family, size and task) times the algorithm's
-        `relative_cost`, else the same at the nearest other size in `sizes`, scaled by the cube
+        `relative_cost` (or, for one that runs its whole budget, the twin's seconds per step times
+        `step_cost` times the budget), else the same at the nearest other size in `sizes`, scaled by the cube
         root of the size ratio above 10k (docs/performance.md); None where nothing is stored. A cell
         with a snapshot of an interrupted run counts only the steps it has left."""
         full = self._full_training_seconds(cell, seeds, sizes)
@@ -171,10 +172,18 @@ class Zoo:
         own = self._stored_seconds(cell, seeds, skip_own)
         if own or cell.optimizer == "adam" or cell.optimizer not in ALGORITHMS.names():
             return statistics.median(own) if own else None
-        twin = self._stored_seconds(dataclasses.replace(cell, optimizer="adam"), seeds, skip_own=False)
-        return statistics.median(twin) * ALGORITHMS.get(cell.optimizer).relative_cost if twin else None
+        algorithm = ALGORITHMS.get(cell.optimizer)
+        adam = dataclasses.replace(cell, optimizer="adam")
+        if algorithm.step_cost is not None:
+            per_step = self._stored_seconds(adam, seeds, skip_own=False, per_step=True)
+            if per_step:
+                return statistics.median(per_step) * algorithm.step_cost * self.plan(cell).budget["steps"]
+        twin = self._stored_seconds(adam, seeds, skip_own=False)
+        return statistics.median(twin) * algorithm.relative_cost if twin else None
 
-    def _stored_seconds(self, cell: Cell, seeds: int, skip_own: bool = True) -> list[float]:
+    def _stored_seconds(self, cell: Cell, seeds: int, skip_own: bool = True, per_step: bool = False) -> list[float]:
+        """Stored training seconds of the cell's seeds on this zoo's device (per step taken, if asked
+        and the step count is stored)."""
         times = []
         for seed in range(seeds):
             if skip_own and seed == cell.seed:
@@ -182,9 +191,10 @@ class Zoo:
             meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key) or {}
             if meta.get("device", "cpu") != self.device:  # a GPU's seconds say nothing of a CPU's
                 continue
-            seconds = (meta.get("metrics") or {}).get("seconds")
-            if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
-                times.append(float(seconds))
+            metrics = meta.get("metrics") or {}
+            seconds, steps = metrics.get("seconds"), metrics.get("steps") if per_step else 1
+            if _count(seconds) and _count(steps) and steps > 0:
+                times.append(float(seconds) / float(steps))
         return times
 
     def subject(self, cell: Cell) -> Subject:
@@ -321,3 +331,8 @@ class Zoo:
     def _emit(self, event: str, cell: Cell, info: Mapping[str, Any]) -> None:
         if self.listener:
             self.listener(event, cell, info)
+
+
+def _count(value: object) -> TypeGuard[int | float]:
+    """A non-negative number as stored metrics hold it (not a bool, which is an int to Python)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0

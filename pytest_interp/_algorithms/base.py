@@ -45,6 +45,10 @@ class Algorithm(ABC):
     #: a cell's training time relative to Adam's on the same cell (medians over the findings grid),
     #: so that parallel runs start the costliest cells first instead of ending on one of them
     relative_cost: ClassVar[float] = 1.0
+    #: for an algorithm that runs its whole budget whatever Adam needed (ES): its seconds per step
+    #: relative to Adam's, so a time estimate scales the Adam twin's seconds per step by the
+    #: cell's budget rather than Adam's early-stopped total by `relative_cost`; None: use that
+    step_cost: ClassVar[float | None] = None
 
     def hparams(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         overrides = dict(overrides or {})
