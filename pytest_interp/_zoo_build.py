@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ._grid import Cell, GridSpec
 
@@ -68,7 +69,7 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
           device: str = "cpu", heartbeat: Heartbeat | None = None, heartbeat_s: float = 600.0) -> list[BuiltCell]:
     """Load or train every cell; returns them in the order given. `settings`, one (hparams, budget)
     per cell, replaces the shared ones: cells of several grids (the findings files) in one build.
-    `heartbeat`, every `heartbeat_s` without a finished cell (process and Ray executors), gets the
+    `heartbeat`, every `heartbeat_s` without a finished cell (every executor), gets the
     cells in training and how far each is, so an hours-long cell does not look like a hang."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; use {', '.join(EXECUTORS)}")
@@ -93,8 +94,8 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
             progress(len(results), len(todo), results[i])
 
     if executor == "serial" or workers <= 1:
-        for i, job in enumerate(jobs):
-            done(i, _build_one(*job))
+        for i, raw in _serial_build(jobs, idle=beat if heartbeat else None, idle_s=heartbeat_s):
+            done(i, raw)
     elif executor == "process":
         import multiprocessing
 
@@ -113,6 +114,36 @@ def build(cells: Iterable[Cell], store_dir: Path, *, executor: str = "process", 
         for i, raw in _ray_build(jobs, workers, idle=beat if heartbeat else None, idle_s=heartbeat_s):
             done(i, raw)
     return [results[i] for i in range(len(todo))]
+
+
+def _serial_build(jobs: list[tuple[Any, ...]], idle: Callable[[list[int]], None] | None,
+                  idle_s: float) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each job in this process, in order; a watcher thread calls `idle` with the job in training
+    after every `idle_s` without a finished one (the thread only reads snapshot headers)."""
+    current = [0]
+    finished = threading.Event()  # set when a job ends: the watcher starts counting again
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if not finished.wait(idle_s) and not stop.is_set() and idle:
+                idle([current[0]])
+            finished.clear()
+
+    watcher = threading.Thread(target=watch, name="pytest-interp-heartbeat", daemon=True)
+    if idle:
+        watcher.start()
+    try:
+        for i, job in enumerate(jobs):
+            current[0] = i
+            raw = _build_one(*job)
+            finished.set()
+            yield i, raw
+    finally:
+        stop.set()
+        finished.set()
+        if idle:
+            watcher.join()
 
 
 def _fresh_within(heartbeat_s: float) -> float | None:

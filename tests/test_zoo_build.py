@@ -171,7 +171,7 @@ def test_zoo_build_claims_option_builds_the_claims_tasks(tmp_path: Path) -> None
         [([["n", 5]], 0), ([["n", 5]], 1), ([["n", 6]], 0)]
 
 
-@pytest.mark.parametrize("executor", ["process", "ray"])
+@pytest.mark.parametrize("executor", ["serial", "process", "ray"])
 def test_a_long_build_says_which_cells_are_training_and_how_far(
         executor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if executor == "ray":
