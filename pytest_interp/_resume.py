@@ -153,16 +153,26 @@ class ResumeFile:
     def step(self, written_within_s: float | None = None) -> int | None:
         """The step the snapshot was taken at, from its header alone; None if there is none that fits,
         or, with `written_within_s`, none written that recently (a cell in training rewrites its own)."""
+        position = self.position(written_within_s)
+        return position[0] if position else None
+
+    def position(self, written_within_s: float | None = None) -> tuple[int, float | None] | None:
+        """(step, training seconds so far over every run of the cell) as `step` finds them; the seconds
+        are None where the header lacks them."""
         if not self.path.is_file():
             return None
         try:
             if written_within_s is not None and time.time() - self.path.stat().st_mtime > written_within_s:
                 return None
-            loop = dict(self._header()["tree"]["$d"])["loop"]
-            step = dict(loop["$d"])["step"]
+            loop = dict(dict(self._header()["tree"]["$d"])["loop"]["$d"])
         except (SafetensorError, OSError, ValueError, KeyError, TypeError):
             return None
-        return step if isinstance(step, int) and not isinstance(step, bool) and step > 0 else None
+        step, seconds = loop.get("step"), loop.get("seconds")
+        if not isinstance(step, int) or isinstance(step, bool) or step <= 0:
+            return None
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
+            return step, float(seconds)
+        return step, None
 
     def clear(self) -> None:
         with contextlib.suppress(OSError):

@@ -277,6 +277,12 @@ class Zoo:
             return None
         return self._resume_file(self.plan(cell)).step(written_within_s)
 
+    def snapshot_position(self, cell: Cell, written_within_s: float | None = None) -> tuple[int, float | None] | None:
+        """`snapshot_step` with the seconds the cell has trained so far (None where not recorded)."""
+        if cell.source:
+            return None
+        return self._resume_file(self.plan(cell)).position(written_within_s)
+
     def _from_source(self, cell: Cell) -> Subject:
         """A model the zoo file names: loaded from its files and evaluated once, never trained or stored."""
         source = self._source(cell)

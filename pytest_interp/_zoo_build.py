@@ -157,20 +157,34 @@ def _fresh_within(heartbeat_s: float) -> float | None:
 
 def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[str, Any], budget: Mapping[str, int],
                     layers: Sequence[str] = (), device: str = "cpu", written_within_s: float | None = None) -> str | None:
-    """'<cell> at step N/M' from the cell's training snapshot (read from its header), for a heartbeat;
-    None before its first snapshot, or where it is older than `written_within_s`."""
+    """'<cell> at step N/M, at most about T more' from the cell's training snapshot (read from its
+    header), for a heartbeat; None before its first snapshot, or where it is older than
+    `written_within_s`. T is the rest of the budget at the pace so far: a cell that reaches its
+    target stops sooner."""
     from ._store import Store
     from ._zoo import Zoo
 
     c = Cell(**{**cell, "task_options": tuple(tuple(kv) for kv in cell.get("task_options", ()))})
     zoo = Zoo(Store(Path(store_dir), [Path(p) for p in layers]), device, hparams=hparams, budget=budget)
-    step = zoo.snapshot_step(c, written_within_s)
+    position = zoo.snapshot_position(c, written_within_s)
+    if position is None:
+        return None
+    step, seconds = position
     steps = zoo.plan(c).budget["steps"]
-    return f"{c.key} at step {step}/{steps}" if step is not None else None
+    left = f", at most about {duration(seconds / step * (steps - step))} more" if seconds and steps > step else ""
+    return f"{c.key} at step {step}/{steps}{left}"
+
+
+def duration(seconds: float) -> str:
+    """'40 s', '25 min', '2.5 h': as precise as a pace extrapolated from a snapshot deserves."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def printed_heartbeat(start: float) -> Heartbeat:
-    """'  ... still training: A at step 1200/3000; B at step 300/1500  (5400s)'; nothing before a first snapshot."""
+    """'  ... still training: A at step 1200/3000, at most about 25 min more; B ...  (5400s)'; nothing
+    before a first snapshot."""
     def heartbeat(status: list[str]) -> None:
         if status:
             print(f"  ... still training: {'; '.join(status)}  ({time.perf_counter() - start:.0f}s)", flush=True)

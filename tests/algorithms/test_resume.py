@@ -110,6 +110,8 @@ def test_a_snapshot_counts_as_training_now_only_while_it_is_rewritten(tmp_path: 
         train(plan, resume=StopAfter(path, plan.key, at=3))
     snapshot = ResumeFile(path, plan.key)
     assert snapshot.step() == snapshot.step(written_within_s=600) == 3
+    position = snapshot.position()
+    assert position is not None and position[0] == 3 and position[1] is not None and position[1] > 0
     hour_ago = time.time() - 3600
     os.utime(path, (hour_ago, hour_ago))
     assert snapshot.step(written_within_s=600) is None and snapshot.step() == 3
@@ -233,3 +235,11 @@ def test_the_snapshot_interval_comes_from_the_environment(monkeypatch: pytest.Mo
         monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", bad)
         with pytest.raises(ConfigError, match="PYTEST_INTERP_SNAPSHOT_SECONDS"):
             snapshot_seconds()
+
+
+@pytest.mark.parametrize("seconds, said", [(0.2, "1 s"), (40, "40 s"), (89.6, "90 s"), (90, "2 min"),
+                                           (1500, "25 min"), (5399, "90 min"), (5400, "1.5 h"), (9000, "2.5 h")])
+def test_the_heartbeat_says_time_left_as_precisely_as_a_pace_deserves(seconds: float, said: str) -> None:
+    from pytest_interp._zoo_build import duration
+
+    assert duration(seconds) == said
