@@ -6,6 +6,7 @@
     pytest-interp findings --plan               # how many cells each file needs, how many to train
     pytest-interp findings --stored-only        # measure the cells trained so far, train nothing
     pytest-interp findings --build --workers 2  # train every file's missing cells, cheapest first
+    pytest-interp findings --build --file-by-file  # ... one file after another, least left first
 
 Each claim file with a `FINDINGS` constant runs in its own pytest process on its own zoo
 file (written beside its results file, so the grid is on record). Trained cells land in the
@@ -50,6 +51,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     f.add_argument("--build", action="store_true",
                    help="measure nothing: train the cells the files' grids still need, cheapest first across "
                         "files (so `--stored-only` fills the page fastest), on --workers processes")
+    f.add_argument("--file-by-file", action="store_true",
+                   help="with --build: finish one file's cells before the next file's, the file with the fewest "
+                        "CPU-hours left first, so files turn 'full' one by one (default: cheapest cells first "
+                        "across files)")
     f.add_argument("--executor", choices=EXECUTORS, default="process",
                    help="with --build: where cells train: serial, process (default) or a Ray cluster (`ray` extra)")
     f.add_argument("--plan", action="store_true",
@@ -80,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         if args.device is not None:
             check_device(args.device)
         snapshot_seconds()
+        if args.file_by_file and not args.build:
+            raise ConfigError("--file-by-file orders a build: give it with --build")
         if not args.claims.is_dir():
             raise ConfigError(f"{args.claims} is not a folder of claim files")
         findings = [f for f in (read_finding(p) for p in sorted(args.claims.glob("test_*.py"))) if f is not None]
@@ -194,11 +201,14 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
-                  store_dir: Path, device: str = "cpu") -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
+                  store_dir: Path, device: str = "cpu",
+                  file_by_file: bool = False) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); the stored-time estimates of those that have one (CPU times); and
     how many go on from the snapshot an interrupted build on `device` left (one on another device
-    would not resume)."""
+    would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
+    the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
+    that needs it), cheapest first within each, so files complete one by one."""
     from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -208,10 +218,12 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
     from ._zoo import Zoo
 
     todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key
+    files_of: dict[str, set[int]] = {}  # the chosen files whose grids need the cell, by checkpoint key
+    left = [0.0] * len(chosen)  # each file's estimated seconds to train, counting shared cells in each
     going_on = 0
     estimate = []
     with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
-        for finding in chosen:
+        for index, finding in enumerate(chosen):
             toml = Path(tmp) / f"{finding.stem}.zoo.toml"
             toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
             grid = load_zoo(toml)
@@ -221,6 +233,10 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                 if zoo.unsupported(cell) or not zoo.needs_training(cell):
                     continue
                 plan = zoo.plan(cell)
+                if file_by_file:
+                    seconds = zoo.training_seconds(cell, sizes=grid.sizes)
+                    left[index] += seconds if seconds is not None else _UNKNOWN_SECONDS
+                    files_of.setdefault(plan.key, set()).add(index)
                 if plan.key not in todo:
                     done = on_device.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
                     going_on += done > 0
@@ -228,7 +244,18 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                     todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
                     estimate.append((zoo, cell, grid.sizes))
     known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
-    return sorted(todo.values(), key=lambda t: (t[0], t[1])), known, going_on
+    if not file_by_file:
+        return sorted(todo.values(), key=lambda t: (t[0], t[1])), known, going_on
+    rank = {index: r for r, index in enumerate(sorted(range(len(chosen)), key=lambda i: (left[i], i)))}
+    full = {key: cell_cost(cell) for key, (_, cell, _) in todo.items()}
+
+    def group(key: str) -> int:
+        return -1 if todo[key][0] < full[key] else min(rank[i] for i in files_of[key])
+
+    return [todo[k] for k in sorted(todo, key=lambda k: (group(k), todo[k][0], todo[k][1]))], known, going_on
+
+
+_UNKNOWN_SECONDS = 3600.0  # a cell nothing stored says anything about counts an hour in `file_by_file`'s ranking
 
 
 def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
@@ -241,10 +268,12 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
 
     store_dir = args.store or default_store_dir()
     device = args.device or "cpu"
-    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device)
+    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
+                                           file_by_file=args.file_by_file)
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
-    print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), cheapest first"
+    how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
+    print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
           f"{hours}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
     if not order:
         return 0

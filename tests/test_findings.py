@@ -306,6 +306,48 @@ def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
     assert "4 cells to train (1 go on from where an interrupted build stopped)" in capsys.readouterr().out
 
 
+def test_a_file_by_file_build_finishes_the_file_with_least_left_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Cheapest first across files leaves every file short of 'full' until the end; file by file, the
+    file with the fewest CPU-seconds left completes first, and a cell two files share trains once."""
+    from pytest_interp._findings_cli import missing_cells
+    from pytest_interp._resume import ResumeFile
+    from pytest_interp._store import Store
+    from pytest_interp._train import make_plan
+
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+    store = tmp_path / "store"
+    big = read_finding(write_claim(tmp_path / "claims", '{"families": ["mlp", "cnn"], "budget": {"steps": 400}}',
+                                   name="test_big.py"))
+    small = read_finding(write_claim(tmp_path / "claims", '{"families": ["cnn"], "budget": {"steps": 400}}',
+                                     name="test_small.py"))
+    grid = (["1k", "2k"], ["adam", "es"], 1, store)
+    cheapest = [c.id for _, c, _ in missing_cells([big, small], *grid)[0]]
+    assert cheapest[:2] == ["cnn-1k-adam-s0", "mlp-1k-adam-s0"], cheapest  # both files' cheap cells first
+    by_file = [c.id for _, c, _ in missing_cells([big, small], *grid, file_by_file=True)[0]]
+    # nothing stored: every cell counts the same, so the file with fewer cells (cnn only) goes first,
+    # cheapest first within it; the shared cnn cells are not repeated for the bigger file
+    assert by_file == ["cnn-1k-adam-s0", "cnn-2k-adam-s0", "cnn-1k-es-s0", "cnn-2k-es-s0",
+                       "mlp-1k-adam-s0", "mlp-2k-adam-s0", "mlp-1k-es-s0", "mlp-2k-es-s0"], by_file
+    assert sorted(by_file) == sorted(cheapest)
+    # a cell an interrupted build left half-way goes first whichever file it is in
+    _, es, (hparams, budget) = next(t for t in missing_cells([big], *grid)[0] if t[1].id == "mlp-2k-es-s0")
+    key = make_plan(es, hparams, budget).key
+    ResumeFile(Store(store).path(key).with_suffix(".resume"), key).save({"loop": {"step": 200}})
+    assert [c.id for _, c, _ in missing_cells([big, small], *grid, file_by_file=True)[0]][:2] == \
+        ["mlp-2k-es-s0", "cnn-1k-adam-s0"]
+    from pytest_interp._cli import main
+
+    assert main(["findings", str(tmp_path / "claims"), "--file-by-file"]) == 2
+    assert "--file-by-file orders a build" in capsys.readouterr().err
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "inf")
+    monkeypatch.setattr("pytest_interp._zoo_build.build", lambda *a, **k: [])  # say what it would do, train nothing
+    assert main(["findings", str(tmp_path / "claims"), "--build", "--file-by-file", "--store", str(store),
+                 "--sizes", "1k,2k", "--optimizers", "adam,es", "--seeds", "1"]) == 0
+    assert "8 cells to train (1 go on from where an interrupted build stopped) for 2 file(s), file by file" \
+        in capsys.readouterr().out
+
+
 def test_cli_build_takes_an_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_interp._cli import main
