@@ -36,7 +36,8 @@ and steps, so 1k and 10k cells are `untrained` or break. Across the grid trained
 stored-only run): at 10k the transformer (LayerNorm) breaks under Adam on seeds 0-1 (1.22x) and
 holds, barely, on seed 2 (2.05x), breaks under Muon (.96-1.03x) and SGD (1.08-1.42x);
 `transformer-nogain` at 10k breaks under Adam, Muon and SGD on every trained seed (.91-1.04x,
-its control .92-1.03x), as the width note above predicts; every 1k cell stays under the char-text
+its control .92-1.03x), as the width note above predicts, and under L-BFGS it stays under the
+char-text target (.37-.39); every 1k cell stays under the char-text
 target, as expected. At 100k the LayerNorm transformer holds under Adam on all three seeds
 (2.8-4.4x, control .97-1.02x) and breaks under Muon (1.4-1.8x), SGD (1.1-1.8x) and Shampoo
 (.95-1.09x): the optimizer contrast survives the gain there, if smaller than without it. The
