@@ -221,7 +221,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
     files_of: dict[str, set[int]] = {}  # the chosen files whose grids need the cell, by checkpoint key
     left = [0.0] * len(chosen)  # each file's estimated seconds to train, counting shared cells in each
     going_on = 0
-    estimate = []
+    known: list[float] = []  # each missing cell's estimate, from the first file that needs it
     with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
         for index, finding in enumerate(chosen):
             toml = Path(tmp) / f"{finding.stem}.zoo.toml"
@@ -233,17 +233,18 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                 if zoo.unsupported(cell) or not zoo.needs_training(cell):
                     continue
                 plan = zoo.plan(cell)
+                first = plan.key not in todo
+                seconds = zoo.training_seconds(cell, sizes=grid.sizes) if first or file_by_file else None
                 if file_by_file:
-                    seconds = zoo.training_seconds(cell, sizes=grid.sizes)
                     left[index] += seconds if seconds is not None else _UNKNOWN_SECONDS
                     files_of.setdefault(plan.key, set()).add(index)
-                if plan.key not in todo:
+                if first:
                     done = on_device.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
                     going_on += done > 0
                     cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
                     todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
-                    estimate.append((zoo, cell, grid.sizes))
-    known = [t for zoo, cell, grid_sizes in estimate if (t := zoo.training_seconds(cell, sizes=grid_sizes)) is not None]
+                    if seconds is not None:
+                        known.append(seconds)
     if not file_by_file:
         return sorted(todo.values(), key=lambda t: (t[0], t[1])), known, going_on
     rank = {index: r for r, index in enumerate(sorted(range(len(chosen)), key=lambda i: (left[i], i)))}

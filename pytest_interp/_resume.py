@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 from safetensors import SafetensorError
@@ -170,11 +170,13 @@ class ResumeFile:
         step, seconds = loop.get("step"), loop.get("seconds")
         if not isinstance(step, int) or isinstance(step, bool) or step <= 0:
             return None
-        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
-            return step, float(seconds)
-        return step, None
+        return step, float(seconds) if non_negative(seconds) else None
 
     def clear(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
 
+
+def non_negative(value: object) -> TypeGuard[int | float]:
+    """A number 0 or more as a stored header holds it (not a bool, which is an int to Python)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0

@@ -90,16 +90,20 @@ def evaluate(model: nn.Module, task: Task, device: str = "cpu") -> float:
 
 
 def train(plan: Plan, device: str = "cpu", progress: Progress | None = None,
-          resume: "ResumeFile | None" = None) -> tuple[nn.Module, dict[str, Any]]:
+          resume: "ResumeFile | None" = None,
+          observe: Callable[[nn.Module, float], None] | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """Train one cell on one torch thread (small models are overhead-bound; PILOTS.md).
 
     With `resume`, training snapshots itself there now and then and starts from a snapshot it
     finds (the weights come out the same as without one); the snapshot is removed at the end.
+    `observe` gets the model and its held-out accuracy at every evaluation, the final one included:
+    a study watches training through it instead of copying the loop (progress events are plain
+    data that cross processes, so they carry no model).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(plan, device, progress, resume)
+        return _train(plan, device, progress, resume, observe)
     finally:
         torch.set_num_threads(threads)
 
@@ -158,8 +162,8 @@ def _restore(plan: Plan, device: str, tree: Any) -> tuple[nn.Module, Any, torch.
     return model, stepper, gen, loop
 
 
-def _train(plan: Plan, device: str, progress: Progress | None,
-           resume: "ResumeFile | None") -> tuple[nn.Module, dict[str, Any]]:
+def _train(plan: Plan, device: str, progress: Progress | None, resume: "ResumeFile | None",
+           observe: Callable[[nn.Module, float], None] | None = None) -> tuple[nn.Module, dict[str, Any]]:
     began = time.perf_counter()
     task = plan.task
     steps, batch_size, every = plan.budget["steps"], plan.budget["batch_size"], plan.budget["eval_every"]
@@ -185,6 +189,8 @@ def _train(plan: Plan, device: str, progress: Progress | None,
         losses.append(loss)
         if step % every == 0 or step == steps:
             acc = evaluate(model, task, device)
+            if observe:
+                observe(model, acc)
             hits = hits + 1 if acc >= task.accuracy_target else 0
             if progress:
                 progress({"step": step, "steps": steps, "loss": sum(losses[-every:]) / len(losses[-every:]),
@@ -200,6 +206,8 @@ def _train(plan: Plan, device: str, progress: Progress | None,
         diverged = True
     if not diverged:
         acc = evaluate(model, task, device)
+        if observe:
+            observe(model, acc)
     tail = losses[-every:] or [float("nan")]
     metrics = {
         "steps": step,

@@ -14,14 +14,14 @@ import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, TypeGuard
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
 from ._errors import NotApplicable
 from ._families import FAMILIES
 from ._grid import Cell, parse_size
-from ._resume import ResumeFile
+from ._resume import ResumeFile, non_negative
 from ._store import Store
 from ._subject import Counters, Subject
 from ._train import Plan, initialize, make_plan, train
@@ -193,7 +193,7 @@ class Zoo:
                 continue
             metrics = meta.get("metrics") or {}
             seconds, steps = metrics.get("seconds"), metrics.get("steps") if per_step else 1
-            if _count(seconds) and _count(steps) and steps > 0:
+            if non_negative(seconds) and non_negative(steps) and steps > 0:
                 times.append(float(seconds) / float(steps))
         return times
 
@@ -337,8 +337,3 @@ class Zoo:
     def _emit(self, event: str, cell: Cell, info: Mapping[str, Any]) -> None:
         if self.listener:
             self.listener(event, cell, info)
-
-
-def _count(value: object) -> TypeGuard[int | float]:
-    """A non-negative number as stored metrics hold it (not a bool, which is an int to Python)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0

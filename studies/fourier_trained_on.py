@@ -29,19 +29,12 @@ def trajectory(size: str, seed: int, steps: int | None = None) -> list[tuple[int
     plan.task.early_stop = False  # train the whole budget: this study's point
     p = plan.task.spec.n_classes
     seen: list[tuple[int, float, float]] = []
-    evaluate = _train.evaluate
 
-    def observed(model: Any, task: Any, device: str = "cpu") -> float:
-        acc = evaluate(model, task, device)
+    def observe(model: Any, acc: float) -> None:
         share = float(fourier_concentration(model.embed.table.weight[:p].detach(), k=5).share)
         seen.append((len(seen) + 1, acc, share))
-        return acc
 
-    _train.evaluate = observed  # the training loop evaluates through this module attribute
-    try:
-        _train.train(plan)
-    finally:
-        _train.evaluate = evaluate
+    _train.train(plan, observe=observe)
     return seen
 
 

@@ -25,4 +25,4 @@ def test_the_fourier_study_observes_the_embedding_at_every_evaluation() -> None:
     assert [n for n, _, _ in seen] == [1, 2, 3, 4]  # evaluations at 100, 200, 300 and the final one
     assert all(0.0 <= acc <= 1.0 and 0.0 < share <= 1.0 for _, acc, share in seen)
     assert seen[-1][1:] == seen[-2][1:]  # the final evaluation measures the step-300 model again
-    assert _train.evaluate.__name__ == "evaluate"  # the training loop's own evaluation is put back
+    assert _train.evaluate.__name__ == "evaluate"  # the study observes; it does not replace the evaluation
