@@ -4,7 +4,7 @@ sibling seeds, the plan line, and the size note. Pure functions of specs, cells 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Collection, Iterable
 
 if TYPE_CHECKING:
     from ._claimspec import ClaimSpec
@@ -24,16 +24,18 @@ def with_siblings(cell: "Cell", offsets: Iterable[int]) -> list["Cell"]:
     return [cell, *(dataclasses.replace(cell, seed=cell.seed + k) for k in sorted(set(offsets)) if k and cell.seed + k >= 0)]
 
 
-def claim_cells(grid: Any, paths: Iterable[Any]) -> list["Cell"]:
+def claim_cells(grid: Any, paths: Iterable[Any], skip: Collection[str] = ()) -> list["Cell"]:
     """The generated cells of `grid` that the claims in these files ask for, read from their source:
-    every task and task options they use, the families they allow, the other seeds they declare."""
+    every task and task options they use, the families they allow, the other seeds they declare.
+    `skip`: cell keys whose claims are measured already (their siblings are not needed for them)."""
     from ._claim_tasks import claim_task_families, claim_task_siblings
 
     files = list(paths)
     siblings = claim_task_siblings(files)
     return list(dict.fromkeys(
         s for (task, opts), fams in claim_task_families(files).items() for c in grid.cells(task, dict(opts))
-        if not c.source and (fams is None or c.family in fams) for s in with_siblings(c, siblings[(task, opts)])))
+        if not c.source and (fams is None or c.family in fams) and c.key not in skip
+        for s in with_siblings(c, siblings[(task, opts)])))
 
 
 def not_applicable(spec: "ClaimSpec", cell: "Cell", zoo: Any) -> str | None:

@@ -13,7 +13,9 @@ file (written beside its results file, so the grid is on record). Trained cells 
 checkpoint store, so an interrupted run resumes where it stopped. Only a file's run that
 finished replaces its results file: an interrupted one leaves the last results as they were
 and its own, marked `stopped_early`, beside them as `<file>.partial.json`. A stored-only run
-(the results of a long study so far) never replaces results that measured more cells.
+(the results of a long study so far) keeps the last results of the cells its store lacks and
+never replaces results that measured more cells; a build trains only cells the results files have
+not measured, so a study can move between machines (stores) without training anything twice.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection, Sequence
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,8 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="train nothing: measure only the cells already in the store (the page says how many are "
                         "missing); a build may write into the store meanwhile")
     f.add_argument("--build", action="store_true",
-                   help="measure nothing: train the cells the files' grids still need, cheapest first across "
-                        "files (so `--stored-only` fills the page fastest), on --workers processes")
+                   help="measure nothing: train the cells the files' grids still need (that neither the store "
+                        "holds nor the results files measured), cheapest first across files (so `--stored-only` "
+                        "fills the page fastest), on --workers processes")
     f.add_argument("--file-by-file", action="store_true",
                    help="with --build: finish one file's cells before the next file's, the file with the fewest "
                         "CPU-hours left first, so files turn 'full' one by one (default: cheapest cells first "
@@ -120,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pytest-interp findings: [{i}/{len(chosen)}] {finding.path} on {zoo}", flush=True)
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
         ok = rc in (0, 1) and _finished(partial)
+        if ok and args.stored_only:
+            _carry(partial, out, finding.path)
         fewer = _fewer_cells(partial, out) if ok and args.stored_only else None
         if ok and fewer is None:
             os.replace(partial, out)  # only a run that finished replaces the file's last results
@@ -155,6 +160,55 @@ def _finished(results_file: Path) -> bool:
         return "stopped_early" not in json.loads(results_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+
+
+def _carry(partial: Path, last: Path, claim_file: Path) -> None:
+    """Keep the last results for the cells this store lacks, in the stored-only results: a study
+    trained on several machines (or after a store was pruned) adds up instead of starting over."""
+    from ._report.merge import ResultsFileError, carry_forward, load_results
+    from ._report.results import write
+
+    if not last.is_file():
+        return
+    try:
+        doc, kept, dropped = carry_forward(load_results(partial), load_results(last), claim_names(claim_file),
+                                           last.name)
+    except (ResultsFileError, SyntaxError, OSError) as exc:
+        print(f"pytest-interp findings: {claim_file}: the last results are not kept: {exc}", file=sys.stderr)
+        return
+    if kept:
+        write(partial, doc)
+        print(f"pytest-interp findings: {claim_file}: kept {kept} results of cells this store lacks from "
+              f"{last.name}", flush=True)
+    if dropped:
+        print(f"pytest-interp findings: {claim_file}: {dropped} results of {last.name} are not kept: their claim "
+              f"changed or is gone, or their cell is not on this grid", file=sys.stderr)
+
+
+def claim_names(path: Path) -> set[str]:
+    """The claim file's test functions, read from its source (it is never imported here)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.name.startswith("test")}
+
+
+def measured_cells(results_dir: Path, stem: str) -> set[str]:
+    """The cells a file's last results measured (so a build need not train them again): those
+    with results, less those a stored-only run left out; none where there is no usable file."""
+    from ._report.merge import ResultsFileError, load_results
+
+    path = results_dir / f"{stem}.json"
+    if not path.is_file():
+        return set()
+    try:
+        doc = load_results(path)
+        # a cell with results may still be missing for another claim (an n/a result needs no training)
+        return {r["cell"] for r in doc["results"]} - set(doc.get("not_stored") or ())
+    except ResultsFileError as exc:
+        print(f"pytest-interp findings: {exc}; its cells count as not measured", file=sys.stderr)
+        return set()
 
 
 def _fewer_cells(new: Path, old: Path) -> str | None:
@@ -201,14 +255,15 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
-                  store_dir: Path, device: str = "cpu",
-                  file_by_file: bool = False) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
+                  store_dir: Path, device: str = "cpu", file_by_file: bool = False,
+                  measured: Sequence[Collection[str]] = ()) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); the stored-time estimates of those that have one (CPU times); and
     how many go on from the snapshot an interrupted build on `device` left (one on another device
     would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
     the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
-    that needs it), cheapest first within each, so files complete one by one."""
+    that needs it), cheapest first within each, so files complete one by one. `measured`, per file:
+    the cells its last results measured, which it does not need again."""
     from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -229,7 +284,8 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
             grid = load_zoo(toml)
             zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget)
             on_device = zoo if device == "cpu" else Zoo(zoo.store, device, hparams=grid.hparams, budget=grid.budget)
-            for cell in claim_cells(grid, [finding.path]):
+            done_before = measured[index] if index < len(measured) else ()
+            for cell in claim_cells(grid, [finding.path], skip=done_before):
                 if zoo.unsupported(cell) or not zoo.needs_training(cell):
                     continue
                 plan = zoo.plan(cell)
@@ -269,13 +325,17 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
 
     store_dir = args.store or default_store_dir()
     device = args.device or "cpu"
+    results_dir = args.results or args.out.with_suffix("")
+    measured = [measured_cells(results_dir, f.stem) for f in chosen]
     order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
-                                           file_by_file=args.file_by_file)
+                                           file_by_file=args.file_by_file, measured=measured)
     hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
+    before = sum(len(m) for m in measured)
+    skipped = f"; cells the results in {results_dir} measured are not trained again" if before else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
-          f"{hours}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
+          f"{hours}{skipped}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
     if not order:
         return 0
     start = time.perf_counter()

@@ -241,6 +241,40 @@ def test_cli_stored_only_measures_what_is_trained_and_keeps_fuller_results(
     assert results.read_bytes() == before
 
 
+def test_a_study_moved_to_a_new_store_trains_and_measures_only_what_its_results_lack(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another machine (or a pruned store) holds none of the cells the last results measured: the
+    build trains only the new ones, and the stored-only run keeps the last results for the rest."""
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 300}}')
+    grid = ["--optimizers", "adam", "--seeds", "1"]
+    assert cli("findings", "--sizes", "1k", *grid, cwd=tmp_path).returncode == 0  # measures the 1k cell
+    results = tmp_path / "docs" / "findings" / "test_parity.json"
+    first = json.loads(results.read_text())["results"]
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")  # nothing prebuilt either
+    build = cli("findings", "--build", "--sizes", "1k,2k", *grid, cwd=tmp_path)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr
+    assert build.stdout.startswith("pytest-interp findings: 1 cells to train for 1 file(s)"), build.stdout
+    assert "measured are not trained again" in build.stdout.splitlines()[0]
+    assert [ln.split("] ")[1].split(":")[0] for ln in build.stdout.splitlines() if ln.startswith("  [")] == \
+        ["mlp-2k-adam-sparse-parity-s0"]
+    done = cli("findings", "--sizes", "1k,2k", *grid, "--stored-only", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    assert "kept 1 results of cells this store lacks from test_parity.json" in done.stdout, done.stdout[-2000:]
+    doc = json.loads(results.read_text())
+    assert [r["cell"] for r in doc["results"]] == ["mlp-1k-adam-sparse-parity-s0", "mlp-2k-adam-sparse-parity-s0"]
+    assert doc["results"][0] == first[0] and doc["not_stored"] == [] and doc["stats"]["carried"] == 1
+    page = (tmp_path / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert "| `test_parity.py` | full |" in page
+    # a claim edited since: its last results are not vouched for, so they are not kept
+    claim = tmp_path / "claims" / "test_parity.py"
+    claim.write_text(claim.read_text().replace(">=\", 0.9)", ">=\", 0.8)"))
+    again = cli("findings", "--sizes", "1k,2k", *grid, "--stored-only", cwd=tmp_path)
+    assert "1 results of test_parity.json are not kept" in again.stderr, again.stderr
+    assert "measured 1 cells, the last results 2" in again.stderr and json.loads(results.read_text()) == doc
+
+
 def test_a_stored_only_run_with_fewer_cells_does_not_replace_the_results(tmp_path: Path) -> None:
     from pytest_interp._findings_cli import _fewer_cells
 

@@ -141,3 +141,51 @@ def test_a_merge_keeps_what_stopped_early(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["stopped_early"] == f"{b}: interrupted"
     assert main(["merge", str(a), str(a), "-o", str(out)]) == 0
     assert "stopped_early" not in json.loads(out.read_text())
+
+
+def test_a_cell_one_shard_lacked_and_another_measured_is_not_missing_after_a_merge(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    results.write(a, results.build([_row("mlp", "holds", 0.95)], {}, {"quorum": "all"},
+                                   not_stored=["lstm-1k-adam-t-s0", "gru-1k-adam-t-s0"]))
+    results.write(b, results.build([_row("lstm", "breaks", 0.6)], {}, {"quorum": "all"}, not_stored=["gru-1k-adam-t-s0"]))
+    doc = merge_module.merge([(str(a), merge_module.load_results(a)), (str(b), merge_module.load_results(b))])
+    assert doc["not_stored"] == ["gru-1k-adam-t-s0"]
+
+
+def _doc(rows: list[dict[str, Any]], not_stored: list[str] | None = None, **grid: Any) -> dict[str, Any]:
+    g = {"families": ["mlp", "lstm"], "sizes": ["1k", "10k"], "optimizers": ["adam"], "seeds": 1, "quorum": "all",
+         **grid}
+    return results.build(rows, {"cells_loaded": len(rows)}, g, not_stored=not_stored)
+
+
+def test_carry_forward_keeps_the_last_results_of_cells_the_store_lacks() -> None:
+    new = _doc([_row("mlp", "holds", 0.95, size="10k", params=10_000)],
+               not_stored=["mlp-1k-adam-t-s0", "lstm-1k-adam-t-s0"])
+    last = _doc([_row("mlp", "breaks", 0.5), _row("mlp", "breaks", 0.4, size="10k", params=10_000)],
+                not_stored=["lstm-1k-adam-t-s0"])
+    doc, kept, dropped = merge_module.carry_forward(new, last, {"test_probe"}, "last.json")
+    assert (kept, dropped) == (1, 0)
+    # the cell measured now wins over its last result; the one the store lacks comes from the last file
+    assert [(r["cell"], r["outcome"]) for r in doc["results"]] == [("mlp-1k-adam-t-s0", "breaks"),
+                                                                   ("mlp-10k-adam-t-s0", "holds")]
+    assert doc["not_stored"] == ["lstm-1k-adam-t-s0"] and doc["carried_from"] == "last.json"
+    assert doc["stats"]["carried"] == 1 and doc["stats"]["results"] == 2
+    assert {v["size"]: v["verdict"] for v in doc["verdicts"]} == {"1k": "breaks", "10k": "holds"}
+    assert len(doc["trends"]) == 1  # recomputed over both sizes
+    merge_module.validate(doc, "carried")
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"claims": {"test_other"}}, "the claim is gone from the file"),
+    ({"sha": "y"}, "the claim's source changed since the last results"),
+    ({"grid": {"sizes": ["10k"]}}, "the cell is no longer on the grid"),
+    ({"grid": {"families": ["lstm"]}}, "the family is no longer on the grid"),
+])
+def test_carry_forward_drops_last_results_it_cannot_vouch_for(change: dict[str, Any], why: str) -> None:
+    fresh = _row("lstm", "holds", 0.95, size="10k")
+    fresh["provenance"] = {"claim_sha256": change.get("sha", "x")}
+    new = _doc([fresh], not_stored=["mlp-1k-adam-t-s0"], **change.get("grid", {}))
+    last = _doc([_row("mlp", "breaks", 0.5)])
+    doc, kept, dropped = merge_module.carry_forward(new, last, change.get("claims", {"test_probe"}))
+    assert (kept, dropped) == (0, 1), why
+    assert doc["results"] == new["results"] and doc["not_stored"] == ["mlp-1k-adam-t-s0"] and "carried_from" not in doc

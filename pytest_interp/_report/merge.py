@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from .._outcomes import OUTCOMES
 
@@ -187,7 +187,54 @@ def merge(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     stats["results"] = len(rows)
     stopped = "; ".join(f"{name}: {d['stopped_early']}" for name, d in docs if d.get("stopped_early"))
     lists = [d["not_stored"] for _, d in docs if d.get("not_stored") is not None]
-    not_stored = sorted({k for keys in lists for k in keys}) if lists else None
+    measured = {r["cell"] for r in rows}  # a cell one shard lacked and another measured is not missing
+    not_stored = sorted({k for keys in lists for k in keys} - measured) if lists else None
     doc = build(rows, stats, grid, quorum_of(grid["quorum"]), stopped or None, not_stored)
     doc["merged_from"] = [name for name, _ in docs]
     return doc
+
+
+def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Collection[str] | None = None,
+                  last_name: str = "the last results") -> tuple[dict[str, Any], int, int]:
+    """A stored-only run's results with the `last` results kept for what it could not measure
+    (a store on another machine, or one pruned since): each (claim, variant, cell) the run left
+    out, on a cell of its grid, of a claim the file still has (`claims`: function names) whose
+    source has not changed where the run can tell. Returns (document, results kept, results
+    dropped); verdicts and trends are recomputed over both, so a long study survives moving."""
+    from .results import build
+
+    mine = {_key(r) for r in new["results"]}
+    hashes: dict[str, set[str]] = {}
+    for r in new["results"]:
+        hashes.setdefault(r["claim"], set()).add(str((r.get("provenance") or {}).get("claim_sha256")))
+    grid = new.get("grid") or {}
+    kept: list[dict[str, Any]] = []
+    dropped = 0
+    for r in last["results"]:
+        if _key(r) in mine:
+            continue
+        same_claim = claims is None or r["claim"].split("::")[-1].split("[")[0] in claims
+        sha = str((r.get("provenance") or {}).get("claim_sha256"))
+        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]]
+        if same_claim and unchanged and _in_grid(r, grid):
+            kept.append(dict(r))
+        else:
+            dropped += 1
+    if not kept:
+        return dict(new), 0, dropped
+    carried = {r["cell"] for r in kept}
+    stats = {**(new.get("stats") or {}), "carried": len(kept)}
+    stats["results"] = len(new["results"]) + len(kept)
+    not_stored = new.get("not_stored")
+    doc = build([*new["results"], *kept], stats, grid, quorum_of(str(grid.get("quorum", "all"))),
+                new.get("stopped_early"), None if not_stored is None else [k for k in not_stored if k not in carried])
+    doc["carried_from"] = last_name
+    return doc, len(kept), dropped
+
+
+def _in_grid(r: Mapping[str, Any], grid: Mapping[str, Any]) -> bool:
+    """The result's cell is one of the grid's: its family, size, learning algorithm and seed."""
+    seeds = grid.get("seeds")
+    return (r["family"] in (grid.get("families") or ()) and r["size"] in (grid.get("sizes") or ())
+            and r["optimizer"] in (grid.get("optimizers") or ())
+            and (not isinstance(seeds, int) or 0 <= r["seed"] < seeds))
