@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any, Mapping, Sequence
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -194,21 +194,35 @@ def claim_names(path: Path) -> set[str]:
             and n.name.startswith("test")}
 
 
-def measured_cells(results_dir: Path, stem: str) -> set[str]:
-    """The cells a file's last results measured (so a build need not train them again): those
-    with results, less those a stored-only run left out; none where there is no usable file."""
+def last_results(results_dir: Path, stem: str) -> dict[str, Any] | None:
+    """A file's last results (validated), or None where there is no usable one (said on stderr)."""
     from ._report.merge import ResultsFileError, load_results
 
     path = results_dir / f"{stem}.json"
     if not path.is_file():
-        return set()
+        return None
     try:
-        doc = load_results(path)
-        # a cell with results may still be missing for another claim (an n/a result needs no training)
-        return {r["cell"] for r in doc["results"]} - set(doc.get("not_stored") or ())
+        return load_results(path)
     except ResultsFileError as exc:
         print(f"pytest-interp findings: {exc}; its cells count as not measured", file=sys.stderr)
+        return None
+
+
+def measured_cells(doc: Mapping[str, Any] | None) -> set[str]:
+    """The cells a file's last results measured (so a build need not train them again): those
+    with results, less those a stored-only run left out (an n/a result needs no training)."""
+    if doc is None:
         return set()
+    return {r["cell"] for r in doc["results"]} - set(doc.get("not_stored") or ())
+
+
+def recorded_training(doc: Mapping[str, Any] | None, device: str) -> dict[str, dict[str, Any]]:
+    """Training seconds and steps the last results recorded, by cell key, for time estimates where
+    the store holds none (another machine's); only from a run on the same device."""
+    if doc is None or str((doc.get("grid") or {}).get("device", "cpu")) != device:
+        return {}
+    return {r["cell"]: {"seconds": t.get("seconds"), "steps": t.get("steps")}
+            for r in doc["results"] if isinstance(t := r.get("training"), dict)}
 
 
 def _fewer_cells(new: Path, old: Path) -> str | None:
@@ -256,14 +270,15 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
                   store_dir: Path, device: str = "cpu", file_by_file: bool = False,
-                  measured: Sequence[Collection[str]] = ()) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
+                  last: Sequence[Mapping[str, Any] | None] = ()) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); the stored-time estimates of those that have one (CPU times); and
     how many go on from the snapshot an interrupted build on `device` left (one on another device
     would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
     the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
-    that needs it), cheapest first within each, so files complete one by one. `measured`, per file:
-    the cells its last results measured, which it does not need again."""
+    that needs it), cheapest first within each, so files complete one by one. `last`, per file: its
+    last results, whose measured cells it does not need again and whose training times estimate
+    where the store has none."""
     from ._cell_plan import claim_cells
     from ._findings_spec import zoo_toml
     from ._grid import load_zoo
@@ -282,10 +297,11 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
             toml = Path(tmp) / f"{finding.stem}.zoo.toml"
             toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
             grid = load_zoo(toml)
-            zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget)
+            doc = last[index] if index < len(last) else None
+            zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget,
+                      recorded=recorded_training(doc, "cpu"))
             on_device = zoo if device == "cpu" else Zoo(zoo.store, device, hparams=grid.hparams, budget=grid.budget)
-            done_before = measured[index] if index < len(measured) else ()
-            for cell in claim_cells(grid, [finding.path], skip=done_before):
+            for cell in claim_cells(grid, [finding.path], skip=measured_cells(doc)):
                 if zoo.unsupported(cell) or not zoo.needs_training(cell):
                     continue
                 plan = zoo.plan(cell)
@@ -326,13 +342,13 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     store_dir = args.store or default_store_dir()
     device = args.device or "cpu"
     results_dir = args.results or args.out.with_suffix("")
-    measured = [measured_cells(results_dir, f.stem) for f in chosen]
+    last = [last_results(results_dir, f.stem) for f in chosen]
     order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
-                                           file_by_file=args.file_by_file, measured=measured)
-    hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with stored times to go by" if known else ""
+                                           file_by_file=args.file_by_file, last=last)
+    hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with training times to go by" if known else ""
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
-    before = sum(len(m) for m in measured)
+    before = sum(len(measured_cells(d)) for d in last)
     skipped = f"; cells the results in {results_dir} measured are not trained again" if before else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
           f"{hours}{skipped}; nothing is measured (`--stored-only` shows the page so far)", flush=True)

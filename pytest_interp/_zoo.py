@@ -74,8 +74,12 @@ class Zoo:
         budget: Mapping[str, int] | None = None,
         sources: Iterable[Any] = (),
         train: bool = True,
+        recorded: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.store = store
+        #: training metrics (seconds, steps) measured elsewhere, by cell key (a results file's, from
+        #: another machine): time estimates fall back on them for cells the store does not hold
+        self.recorded = dict(recorded or {})
         #: False in a stored-only run: a cell the store lacks raises NotStored instead of training
         self.train = train
         self.device = device
@@ -183,12 +187,16 @@ class Zoo:
 
     def _stored_seconds(self, cell: Cell, seeds: int, skip_own: bool = True, per_step: bool = False) -> list[float]:
         """Stored training seconds of the cell's seeds on this zoo's device (per step taken, if asked
-        and the step count is stored)."""
+        and the step count is stored), or those `recorded` where the store lacks the seed."""
         times = []
         for seed in range(seeds):
             if skip_own and seed == cell.seed:
                 continue
-            meta = self.store.meta(self.plan(dataclasses.replace(cell, seed=seed)).key) or {}
+            other = dataclasses.replace(cell, seed=seed)
+            meta = self.store.meta(self.plan(other).key)
+            if meta is None and other.key in self.recorded:
+                meta = {"device": self.device, "metrics": self.recorded[other.key]}
+            meta = meta or {}
             if meta.get("device", "cpu") != self.device:  # a GPU's seconds say nothing of a CPU's
                 continue
             metrics = meta.get("metrics") or {}

@@ -256,7 +256,9 @@ def test_a_study_moved_to_a_new_store_trains_and_measures_only_what_its_results_
     build = cli("findings", "--build", "--sizes", "1k,2k", *grid, cwd=tmp_path)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr
     assert build.stdout.startswith("pytest-interp findings: 1 cells to train for 1 file(s)"), build.stdout
-    assert "measured are not trained again" in build.stdout.splitlines()[0]
+    head = build.stdout.splitlines()[0]
+    # the estimate goes by the 1k cell's training time in the results file: the store has none
+    assert "measured are not trained again" in head and "CPU-hours for the 1 with training times" in head, head
     assert [ln.split("] ")[1].split(":")[0] for ln in build.stdout.splitlines() if ln.startswith("  [")] == \
         ["mlp-2k-adam-sparse-parity-s0"]
     done = cli("findings", "--sizes", "1k,2k", *grid, "--stored-only", cwd=tmp_path)
@@ -406,3 +408,17 @@ def test_cli_build_trains_the_other_seeds_a_claim_declares(tmp_path: Path, monke
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     order = [ln.split("] ")[1].split(":")[0] for ln in done.stdout.splitlines() if ln.startswith("  [")]
     assert order == ["mlp-1k-adam-sparse-parity-s0", "mlp-1k-adam-sparse-parity-s1"]
+
+
+def test_recorded_training_times_estimate_cells_the_store_has_never_seen(tmp_path: Path) -> None:
+    from pytest_interp._findings_cli import missing_cells, recorded_training
+
+    finding = read_finding(write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 400}}'))
+    seconds = {"training": {"seconds": 30.0, "steps": 200}}
+    last = {"grid": {"device": "cpu"}, "results": [result("holds", optimizer="adam", seed=1, **seconds)]}
+    assert recorded_training(last, "cpu") == {"mlp-1k-adam-sparse-parity-s1": {"seconds": 30.0, "steps": 200}}
+    assert recorded_training(last, "cuda") == {} and recorded_training(None, "cpu") == {}
+    order, known, _ = missing_cells([finding], ["1k"], ["adam", "es"], 2, tmp_path / "store", last=[last])
+    # adam s0 from its other seed's 30 s; es from adam's 0.15 s a step x step_cost 16 x its 400 steps
+    assert [c.id for _, c, _ in order] == ["mlp-1k-adam-s0", "mlp-1k-es-s0", "mlp-1k-es-s1"]
+    assert sorted(known) == [30.0, 960.0, 960.0]
