@@ -58,6 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="with --build: finish one file's cells before the next file's, the file with the fewest "
                         "CPU-hours left first, so files turn 'full' one by one (default: cheapest cells first "
                         "across files)")
+    f.add_argument("--hours", type=float, default=None,
+                   help="with --build: train only the cells the workers should finish within this many hours "
+                        "by their estimates (typically within 1.5x: leave a margin), so a time-boxed machine "
+                        "ends on finished cells; the rest waits for the next build")
     f.add_argument("--executor", choices=EXECUTORS, default="process",
                    help="with --build: where cells train: serial, process (default) or a Ray cluster (`ray` extra)")
     f.add_argument("--plan", action="store_true",
@@ -90,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
         snapshot_seconds()
         if args.file_by_file and not args.build:
             raise ConfigError("--file-by-file orders a build: give it with --build")
+        if args.hours is not None and not args.build:
+            raise ConfigError("--hours bounds a build: give it with --build")
+        if args.hours is not None and not (0 < args.hours <= 10_000):
+            raise ConfigError("--hours must be a number of hours above 0")
         if not args.claims.is_dir():
             raise ConfigError(f"{args.claims} is not a folder of claim files")
         findings = [f for f in (read_finding(p) for p in sorted(args.claims.glob("test_*.py"))) if f is not None]
@@ -270,9 +278,11 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
                   store_dir: Path, device: str = "cpu", file_by_file: bool = False,
-                  last: Sequence[Mapping[str, Any] | None] = ()) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float], int]:
+                  last: Sequence[Mapping[str, Any] | None] = ()
+                  ) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float | None], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
-    (cost, cell, (hparams, budget)); the stored-time estimates of those that have one (CPU times); and
+    (cost, cell, (hparams, budget)); each one's estimated CPU-seconds (None where nothing stored or
+    recorded says); and
     how many go on from the snapshot an interrupted build on `device` left (one on another device
     would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
     the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
@@ -291,7 +301,7 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
     files_of: dict[str, set[int]] = {}  # the chosen files whose grids need the cell, by checkpoint key
     left = [0.0] * len(chosen)  # each file's estimated seconds to train, counting shared cells in each
     going_on = 0
-    known: list[float] = []  # each missing cell's estimate, from the first file that needs it
+    known: dict[str, float | None] = {}  # each missing cell's estimate, from the first file that needs it
     with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
         for index, finding in enumerate(chosen):
             toml = Path(tmp) / f"{finding.stem}.zoo.toml"
@@ -315,17 +325,18 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                     going_on += done > 0
                     cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
                     todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
-                    if seconds is not None:
-                        known.append(seconds)
+                    known[plan.key] = seconds
     if not file_by_file:
-        return sorted(todo.values(), key=lambda t: (t[0], t[1])), known, going_on
+        keys = sorted(todo, key=lambda k: (todo[k][0], todo[k][1]))
+        return [todo[k] for k in keys], [known[k] for k in keys], going_on
     rank = {index: r for r, index in enumerate(sorted(range(len(chosen)), key=lambda i: (left[i], i)))}
     full = {key: cell_cost(cell) for key, (_, cell, _) in todo.items()}
 
     def group(key: str) -> int:
         return -1 if todo[key][0] < full[key] else min(rank[i] for i in files_of[key])
 
-    return [todo[k] for k in sorted(todo, key=lambda k: (group(k), todo[k][0], todo[k][1]))], known, going_on
+    keys = sorted(todo, key=lambda k: (group(k), todo[k][0], todo[k][1]))
+    return [todo[k] for k in keys], [known[k] for k in keys], going_on
 
 
 _UNKNOWN_SECONDS = 3600.0  # a cell nothing stored says anything about counts an hour in `file_by_file`'s ranking
@@ -345,13 +356,22 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
     last = [last_results(results_dir, f.stem) for f in chosen]
     order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
                                            file_by_file=args.file_by_file, last=last)
-    hours = f", about {sum(known) / 3600:.1f} CPU-hours for the {len(known)} with training times to go by" if known else ""
+    estimated = [s for s in known if s is not None]
+    hours = (f", about {sum(estimated) / 3600:.1f} CPU-hours for the {len(estimated)} with training times to go by"
+             if estimated else "")
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
     before = sum(len(measured_cells(d)) for d in last)
     skipped = f"; cells the results in {results_dir} measured are not trained again" if before else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
           f"{hours}{skipped}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
+    if args.hours is not None and order:
+        keep = within([s if s is not None else _UNKNOWN_SECONDS for s in known], args.hours * 3600, args.workers)
+        fit = sum(known[i] or _UNKNOWN_SECONDS for i in keep) / 3600
+        print(f"pytest-interp findings: --hours {args.hours:g}: {len(keep)} of {len(order)} cells should finish "
+              f"in time on {args.workers} worker(s) (about {fit:.1f} CPU-hours); {len(order) - len(keep)} are "
+              f"left for a later build", flush=True)
+        order = [order[i] for i in keep]
     if not order:
         return 0
     start = time.perf_counter()
@@ -362,6 +382,20 @@ def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None,
                   progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=device)
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
+
+
+def within(seconds: Sequence[float], limit: float, workers: int) -> list[int]:
+    """Which cells, in order, `workers` finish within `limit` seconds by their estimates, each started
+    on the first free worker as the executor does; a cell that would end too late is skipped and a
+    later, shorter one may take its place."""
+    free = [0.0] * max(1, workers)
+    keep = []
+    for i, need in enumerate(seconds):
+        w = min(range(len(free)), key=free.__getitem__)
+        if free[w] + need <= limit:
+            free[w] += need
+            keep.append(i)
+    return keep
 
 
 def _plan_line(args: argparse.Namespace, finding: Any, zoo: Path) -> str | tuple[str]:

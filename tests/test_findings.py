@@ -160,7 +160,8 @@ def test_cli_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     write_claim(tmp_path / "claims", '{"families": ["mlp"]}')
     for args, words in [(["--sizes", "huge"], "size"), (["--seeds", "0"], "--seeds"),
                         (["--only", "test_nothing"], "test_nothing"), (["nowhere"], "not a folder"),
-                        (["--device", "gpu0"], "invalid device")]:
+                        (["--device", "gpu0"], "invalid device"), (["--hours", "2"], "--hours bounds a build"),
+                        (["--build", "--hours", "0"], "above 0"), (["--build", "--hours", "nan"], "above 0")]:
         done = cli("findings", *args, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -421,4 +422,30 @@ def test_recorded_training_times_estimate_cells_the_store_has_never_seen(tmp_pat
     order, known, _ = missing_cells([finding], ["1k"], ["adam", "es"], 2, tmp_path / "store", last=[last])
     # adam s0 from its other seed's 30 s; es from adam's 0.15 s a step x step_cost 16 x its 400 steps
     assert [c.id for _, c, _ in order] == ["mlp-1k-adam-s0", "mlp-1k-es-s0", "mlp-1k-es-s1"]
-    assert sorted(known) == [30.0, 960.0, 960.0]
+    assert known == [30.0, 960.0, 960.0]
+
+
+def test_within_fills_each_worker_up_to_the_limit_in_order() -> None:
+    from pytest_interp._findings_cli import within
+
+    assert within([60, 60, 60], 100, 2) == [0, 1]  # the third would end at 120 s
+    assert within([60, 90, 30, 40], 100, 1) == [0, 2]  # a too-long cell is skipped, a shorter one takes its place
+    assert within([50, 50, 50, 50], 100, 2) == [0, 1, 2, 3] and within([], 100, 2) == []
+    assert within([101], 100, 4) == []
+
+
+def test_cli_build_with_hours_trains_only_what_fits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")
+    write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 40}}')
+    grid = ["--sizes", "1k,2k", "--optimizers", "adam", "--seeds", "1"]
+    # nothing stored or recorded says how long a cell takes: each counts an hour
+    done = cli("findings", "--build", *grid, "--hours", "1.5", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    assert "--hours 1.5: 1 of 2 cells should finish in time on 1 worker(s) (about 1.0 CPU-hours); 1 are left" \
+        in done.stdout, done.stdout
+    assert [ln.split("] ")[1].split(":")[0] for ln in done.stdout.splitlines() if ln.startswith("  [")] == \
+        ["mlp-1k-adam-sparse-parity-s0"]
+    # now the 2k cell goes by the 1k cell's stored time, which is seconds
+    rest = cli("findings", "--build", *grid, "--hours", "1.5", cwd=tmp_path)
+    assert "--hours 1.5: 1 of 1 cells should finish" in rest.stdout and "0 are left" in rest.stdout, rest.stdout
