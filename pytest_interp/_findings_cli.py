@@ -261,9 +261,12 @@ def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
 
 def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
           seeds: int) -> int:
-    """Collect each file on its grid (nothing trains) and print the plugin's plan line for it."""
+    """Collect each file on its grid (nothing trains) and print the plugin's plan line for it, and
+    where its last results measured cells the store lacks, what `--build` would train instead."""
     from ._findings_spec import zoo_toml
+    from ._store import default_store_dir
 
+    results_dir = args.results or args.out.with_suffix("")
     with tempfile.TemporaryDirectory(prefix="interp-plan-") as tmp:
         for finding in chosen:
             zoo = Path(tmp) / f"{finding.stem}.zoo.toml"
@@ -273,6 +276,14 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
                 print(f"pytest-interp findings: {finding.path}: could not collect: {line[0]}", file=sys.stderr)
                 return 1
             print(f"{finding.stem}: {line}", flush=True)
+            doc = last_results(results_dir, finding.stem)
+            if measured_cells(doc):
+                order, known, _ = missing_cells([finding], sizes, optimizers, seeds,
+                                                Path(args.store or default_store_dir()), args.device or "cpu", last=[doc])
+                estimated = [s for s in known if s is not None]
+                hours = f" (about {sum(estimated) / 3600:.1f} CPU-hours for {len(estimated)})" if estimated else ""
+                print(f"  `--build` trains {len(order)}{hours}: the others the store lacks are measured in "
+                      f"{results_dir / (finding.stem + '.json')}", flush=True)
     return 0
 
 

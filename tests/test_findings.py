@@ -254,6 +254,10 @@ def test_a_study_moved_to_a_new_store_trains_and_measures_only_what_its_results_
     first = json.loads(results.read_text())["results"]
     monkeypatch.setenv("PYTEST_INTERP_STORE", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("PYTEST_INTERP_PREBUILT", "")  # nothing prebuilt either
+    plan = cli("findings", "--plan", "--sizes", "1k,2k", *grid, cwd=tmp_path)
+    assert "2 cells to run claims on: 0 stored, 2 to train" in plan.stdout, plan.stdout + plan.stderr
+    assert "\n  `--build` trains 1 (about 0.0 CPU-hours for 1): the others the store lacks are measured in" \
+        in plan.stdout, plan.stdout
     build = cli("findings", "--build", "--sizes", "1k,2k", *grid, cwd=tmp_path)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr
     assert build.stdout.startswith("pytest-interp findings: 1 cells to train for 1 file(s)"), build.stdout
