@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
         ok = rc in (0, 1) and _finished(partial)
         if ok and args.stored_only:
-            _carry(partial, out, finding.path)
+            _carry(partial, out, finding.path, cell_keys(finding.path, zoo, args.store))
         fewer = _fewer_cells(partial, out) if ok and args.stored_only else None
         if ok and fewer is None:
             os.replace(partial, out)  # only a run that finished replaces the file's last results
@@ -170,7 +170,7 @@ def _finished(results_file: Path) -> bool:
         return False
 
 
-def _carry(partial: Path, last: Path, claim_file: Path) -> None:
+def _carry(partial: Path, last: Path, claim_file: Path, keys: Mapping[str, str] | None = None) -> None:
     """Keep the last results for the cells this store lacks, in the stored-only results: a study
     trained on several machines (or after a store was pruned) adds up instead of starting over."""
     from ._report.merge import ResultsFileError, carry_forward, load_results
@@ -180,7 +180,7 @@ def _carry(partial: Path, last: Path, claim_file: Path) -> None:
         return
     try:
         doc, kept, dropped = carry_forward(load_results(partial), load_results(last), claim_names(claim_file),
-                                           last.name)
+                                           last.name, keys)
     except (ResultsFileError, SyntaxError, OSError) as exc:
         print(f"pytest-interp findings: {claim_file}: the last results are not kept: {exc}", file=sys.stderr)
         return
@@ -190,7 +190,21 @@ def _carry(partial: Path, last: Path, claim_file: Path) -> None:
               f"{last.name}", flush=True)
     if dropped:
         print(f"pytest-interp findings: {claim_file}: {dropped} results of {last.name} are not kept: their claim "
-              f"changed or is gone, or their cell is not on this grid", file=sys.stderr)
+              f"changed or is gone, their cell is not on this grid, or it would be trained differently now",
+              file=sys.stderr)
+
+
+def cell_keys(claim_file: Path, zoo_file: Path, store: Path | None) -> dict[str, str]:
+    """The store key each of the file's cells would be trained under now, by cell key (nothing is
+    built): a kept result trained under another key (other defaults, another budget) is stale."""
+    from ._cell_plan import claim_cells
+    from ._grid import load_zoo
+    from ._store import Store, default_store_dir
+    from ._zoo import Zoo
+
+    grid = load_zoo(zoo_file)
+    zoo = Zoo(Store(store or default_store_dir()), hparams=grid.hparams, budget=grid.budget)
+    return {c.key: zoo.plan(c).key for c in claim_cells(grid, [claim_file]) if not zoo.unsupported(c)}
 
 
 def claim_names(path: Path) -> set[str]:

@@ -294,6 +294,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         raise state.build_errors[cell]
     subject = state.zoo.subject(cell)
     info["checkpoint_sha256"] = subject.checkpoint_sha256
+    # what the cell is trained from (its store key): results kept from another machine are checked against it
+    info["checkpoint_key"] = None if cell.source else state.zoo.plan(cell).key
     info["training"] = subject.metrics
     m = subject.metrics
     if m.get("diverged"):

@@ -63,7 +63,7 @@ def record(item: "pytest.Item", cell: "Cell", outcome: str, reason: str | None, 
         measurements=measurements, params=info.get("params"), size_note=info.get("size_note"),
         control=control if outcome == HOLDS else None,
         training=info.get("training"), claim_sha256=claim_source_hash(fn) if fn else "",
-        checkpoint_sha256=info.get("checkpoint_sha256"),
+        checkpoint_sha256=info.get("checkpoint_sha256"), checkpoint_key=info.get("checkpoint_key"),
     )
 
 

@@ -99,9 +99,12 @@ class InterpSession:
 def result_record(
     *, claim: str, variant: str | None = None, cell: Cell, outcome: str, reason: str | None, measurements: list[dict[str, Any]],
     params: int | None, training: Mapping[str, Any] | None, claim_sha256: str, checkpoint_sha256: str | None,
-    control: Mapping[str, Any] | None = None, size_note: str | None = None,
+    control: Mapping[str, Any] | None = None, size_note: str | None = None, checkpoint_key: str | None = None,
 ) -> dict[str, Any]:
     """One (claim, cell, seed) entry of the results file; see docs/results-schema.md."""
+    provenance = {"claim_sha256": claim_sha256, "checkpoint_sha256": checkpoint_sha256}
+    if checkpoint_key:
+        provenance["checkpoint_key"] = checkpoint_key
     return {
         "claim": claim,
         "variant": variant,
@@ -119,12 +122,7 @@ def result_record(
         "control": dict(control) if control else None,
         "vacuous": bool(control and control.get("outcome") == "holds"),
         "training": dict(training) if training else None,
-        "provenance": {
-            "claim_sha256": claim_sha256,
-            "checkpoint_sha256": checkpoint_sha256,
-            "pytest_interp": __version__,
-            "torch": str(torch.__version__),
-        },
+        "provenance": {**provenance, "pytest_interp": __version__, "torch": str(torch.__version__)},
     }
 
 

@@ -109,7 +109,7 @@ def test_results_file_contract(pytester: pytest.Pytester) -> None:
     assert holds["measurements"][0]["name"] == "probe_accuracy" and holds["measurements"][0]["value"] >= 0.9
     # a break records its measurement too
     assert breaks["measurements"][0]["value"] < 0.9 and breaks["measurements"][0]["op"] == ">="
-    assert len(holds["provenance"]["checkpoint_sha256"]) == 64
+    assert len(holds["provenance"]["checkpoint_sha256"]) == 64 and len(holds["provenance"]["checkpoint_key"]) == 64
     assert holds["provenance"]["claim_sha256"] != breaks["provenance"]["claim_sha256"]
 
 

@@ -163,7 +163,9 @@ def test_carry_forward_keeps_the_last_results_of_cells_the_store_lacks() -> None
                not_stored=["mlp-1k-adam-t-s0", "lstm-1k-adam-t-s0"])
     last = _doc([_row("mlp", "breaks", 0.5), _row("mlp", "breaks", 0.4, size="10k", params=10_000)],
                 not_stored=["lstm-1k-adam-t-s0"])
-    doc, kept, dropped = merge_module.carry_forward(new, last, {"test_probe"}, "last.json")
+    last["results"][0]["provenance"]["checkpoint_key"] = "k1"
+    keys = {"mlp-1k-adam-t-s0": "k1", "mlp-10k-adam-t-s0": "k3"}  # the kept cell's key is the same now
+    doc, kept, dropped = merge_module.carry_forward(new, last, {"test_probe"}, "last.json", keys)
     assert (kept, dropped) == (1, 0)
     # the cell measured now wins over its last result; the one the store lacks comes from the last file
     assert [(r["cell"], r["outcome"]) for r in doc["results"]] == [("mlp-1k-adam-t-s0", "breaks"),
@@ -180,12 +182,16 @@ def test_carry_forward_keeps_the_last_results_of_cells_the_store_lacks() -> None
     ({"sha": "y"}, "the claim's source changed since the last results"),
     ({"grid": {"sizes": ["10k"]}}, "the cell is no longer on the grid"),
     ({"grid": {"families": ["lstm"]}}, "the family is no longer on the grid"),
+    ({"keys": {"mlp-1k-adam-t-s0": "k2"}}, "the cell would be trained under another key now"),
 ])
 def test_carry_forward_drops_last_results_it_cannot_vouch_for(change: dict[str, Any], why: str) -> None:
     fresh = _row("lstm", "holds", 0.95, size="10k")
     fresh["provenance"] = {"claim_sha256": change.get("sha", "x")}
     new = _doc([fresh], not_stored=["mlp-1k-adam-t-s0"], **change.get("grid", {}))
-    last = _doc([_row("mlp", "breaks", 0.5)])
-    doc, kept, dropped = merge_module.carry_forward(new, last, change.get("claims", {"test_probe"}))
+    old = _row("mlp", "breaks", 0.5)
+    old["provenance"]["checkpoint_key"] = "k1"
+    last = _doc([old])
+    doc, kept, dropped = merge_module.carry_forward(new, last, change.get("claims", {"test_probe"}),
+                                                    keys=change.get("keys", {"mlp-1k-adam-t-s0": "k1"}))
     assert (kept, dropped) == (0, 1), why
     assert doc["results"] == new["results"] and doc["not_stored"] == ["mlp-1k-adam-t-s0"] and "carried_from" not in doc

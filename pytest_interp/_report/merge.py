@@ -195,12 +195,15 @@ def merge(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
 
 
 def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Collection[str] | None = None,
-                  last_name: str = "the last results") -> tuple[dict[str, Any], int, int]:
+                  last_name: str = "the last results",
+                  keys: Mapping[str, str] | None = None) -> tuple[dict[str, Any], int, int]:
     """A stored-only run's results with the `last` results kept for what it could not measure
     (a store on another machine, or one pruned since): each (claim, variant, cell) the run left
     out, on a cell of its grid, of a claim the file still has (`claims`: function names) whose
-    source has not changed where the run can tell. Returns (document, results kept, results
-    dropped); verdicts and trends are recomputed over both, so a long study survives moving."""
+    source has not changed where the run can tell, on a cell trained as it would be now (`keys`:
+    store keys by cell, checked against a result's `checkpoint_key`). Returns (document, results
+    kept, results dropped); verdicts and trends are recomputed over both, so a long study
+    survives moving."""
     from .results import build
 
     mine = {_key(r) for r in new["results"]}
@@ -216,7 +219,9 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
         same_claim = claims is None or r["claim"].split("::")[-1].split("[")[0] in claims
         sha = str((r.get("provenance") or {}).get("claim_sha256"))
         unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]]
-        if same_claim and unchanged and _in_grid(r, grid):
+        was = (r.get("provenance") or {}).get("checkpoint_key")
+        same_training = keys is None or was is None or keys.get(r["cell"], was) == was
+        if same_claim and unchanged and same_training and _in_grid(r, grid):
             kept.append(dict(r))
         else:
             dropped += 1
