@@ -26,9 +26,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ._grid import parse_size
     from ._options import check_device
     from ._findings_spec import DEFAULT_OPTIMIZERS, DEFAULT_SEEDS, DEFAULT_SIZES, NAME, read_finding, zoo_toml
+    from ._findings_results import carry_last, fewer_cells
     from ._report.findings import render
     from ._report.files import write_text
     from ._resume import snapshot_seconds
@@ -112,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plan:
         return _plan(args, chosen, sizes if args.sizes else None, optimizers, seeds)
     if args.build:
-        return _build(args, chosen, sizes if args.sizes else None, optimizers, seeds)
+        from ._findings_build import build_missing
+
+        return build_missing(args, chosen, sizes if args.sizes else None, optimizers, seeds)
     results_dir = args.results or args.out.with_suffix("")
     results_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
@@ -132,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         rc = subprocess.call(cmd, cwd=args.claims.resolve().parent, env=os.environ.copy())
         ok = rc in (0, 1) and _finished(partial)
         if ok and args.stored_only:
-            _carry(partial, out, finding.path, cell_keys(finding.path, zoo, args.store))
-        fewer = _fewer_cells(partial, out) if ok and args.stored_only else None
+            carry_last(partial, out, finding.path, zoo, args.store)
+        fewer = fewer_cells(partial, out) if ok and args.stored_only else None
         if ok and fewer is None:
             os.replace(partial, out)  # only a run that finished replaces the file's last results
         elif ok:
@@ -170,96 +172,6 @@ def _finished(results_file: Path) -> bool:
         return False
 
 
-def _carry(partial: Path, last: Path, claim_file: Path, keys: Mapping[str, str] | None = None) -> None:
-    """Keep the last results for the cells this store lacks, in the stored-only results: a study
-    trained on several machines (or after a store was pruned) adds up instead of starting over."""
-    from ._report.merge import ResultsFileError, carry_forward, load_results
-    from ._report.results import write
-
-    if not last.is_file():
-        return
-    try:
-        doc, kept, dropped = carry_forward(load_results(partial), load_results(last), claim_names(claim_file),
-                                           last.name, keys)
-    except (ResultsFileError, SyntaxError, OSError) as exc:
-        print(f"pytest-interp findings: {claim_file}: the last results are not kept: {exc}", file=sys.stderr)
-        return
-    if kept:
-        write(partial, doc)
-        print(f"pytest-interp findings: {claim_file}: kept {kept} results of cells this store lacks from "
-              f"{last.name}", flush=True)
-    if dropped:
-        print(f"pytest-interp findings: {claim_file}: {dropped} results of {last.name} are not kept: their claim "
-              f"changed or is gone, their cell is not on this grid, or it would be trained differently now",
-              file=sys.stderr)
-
-
-def cell_keys(claim_file: Path, zoo_file: Path, store: Path | None) -> dict[str, str]:
-    """The store key each of the file's cells would be trained under now, by cell key (nothing is
-    built): a kept result trained under another key (other defaults, another budget) is stale."""
-    from ._cell_plan import claim_cells
-    from ._grid import load_zoo
-    from ._store import Store, default_store_dir
-    from ._zoo import Zoo
-
-    grid = load_zoo(zoo_file)
-    zoo = Zoo(Store(store or default_store_dir()), hparams=grid.hparams, budget=grid.budget)
-    return {c.key: zoo.plan(c).key for c in claim_cells(grid, [claim_file]) if not zoo.unsupported(c)}
-
-
-def claim_names(path: Path) -> set[str]:
-    """The claim file's test functions, read from its source (it is never imported here)."""
-    import ast
-
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and n.name.startswith("test")}
-
-
-def last_results(results_dir: Path, stem: str) -> dict[str, Any] | None:
-    """A file's last results (validated), or None where there is no usable one (said on stderr)."""
-    from ._report.merge import ResultsFileError, load_results
-
-    path = results_dir / f"{stem}.json"
-    if not path.is_file():
-        return None
-    try:
-        return load_results(path)
-    except ResultsFileError as exc:
-        print(f"pytest-interp findings: {exc}; its cells count as not measured", file=sys.stderr)
-        return None
-
-
-def measured_cells(doc: Mapping[str, Any] | None) -> set[str]:
-    """The cells a file's last results measured (so a build need not train them again): those
-    with results, less those a stored-only run left out (an n/a result needs no training)."""
-    if doc is None:
-        return set()
-    return {r["cell"] for r in doc["results"]} - set(doc.get("not_stored") or ())
-
-
-def recorded_training(doc: Mapping[str, Any] | None, device: str) -> dict[str, dict[str, Any]]:
-    """Training seconds and steps the last results recorded, by cell key, for time estimates where
-    the store holds none (another machine's); only from a run on the same device."""
-    if doc is None or str((doc.get("grid") or {}).get("device", "cpu")) != device:
-        return {}
-    return {r["cell"]: {"seconds": t.get("seconds"), "steps": t.get("steps")}
-            for r in doc["results"] if isinstance(t := r.get("training"), dict)}
-
-
-def _fewer_cells(new: Path, old: Path) -> str | None:
-    """Why a stored-only run must not replace the last results: it measured fewer cells (a store
-    that lacks what an earlier run trained), or None."""
-    def cells(path: Path) -> int:
-        try:
-            return len({r["cell"] for r in json.loads(path.read_text(encoding="utf-8"))["results"]})
-        except (OSError, ValueError, KeyError, TypeError):
-            return 0
-
-    n_new, n_old = cells(new), cells(old)
-    return f"the stored-only run measured {n_new} cells, the last results {n_old}" if n_new < n_old else None
-
-
 def _pytest(args: argparse.Namespace, claim_file: Path, zoo: Path) -> list[str]:
     """The pytest command that runs one claim file on its zoo file (its own process: a fresh plugin state)."""
     cmd = [sys.executable, "-m", "pytest", str(claim_file.resolve()), f"--interp-models={zoo.resolve()}",
@@ -277,6 +189,8 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
           seeds: int) -> int:
     """Collect each file on its grid (nothing trains) and print the plugin's plan line for it, and
     where its last results measured cells the store lacks, what `--build` would train instead."""
+    from ._findings_build import missing_cells
+    from ._findings_results import last_results, measured_cells
     from ._findings_spec import zoo_toml
     from ._store import default_store_dir
 
@@ -299,128 +213,6 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
                 print(f"  `--build` trains {len(order)}{hours}: the others the store lacks are measured in "
                       f"{results_dir / (finding.stem + '.json')}", flush=True)
     return 0
-
-
-def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
-                  store_dir: Path, device: str = "cpu", file_by_file: bool = False,
-                  last: Sequence[Mapping[str, Any] | None] = ()
-                  ) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float | None], int]:
-    """The cells the files' grids still need, cheapest first, once each (files share cells), with
-    (cost, cell, (hparams, budget)); each one's estimated CPU-seconds (None where nothing stored or
-    recorded says); and
-    how many go on from the snapshot an interrupted build on `device` left (one on another device
-    would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
-    the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
-    that needs it), cheapest first within each, so files complete one by one. `last`, per file: its
-    last results, whose measured cells it does not need again and whose training times estimate
-    where the store has none."""
-    from ._cell_plan import claim_cells
-    from ._findings_spec import zoo_toml
-    from ._grid import load_zoo
-    from ._session import prebuilt_layers
-    from ._store import Store
-    from ._xdist import cell_cost
-    from ._zoo import Zoo
-
-    todo: dict[str, tuple[float, Any, Any]] = {}  # by checkpoint key
-    files_of: dict[str, set[int]] = {}  # the chosen files whose grids need the cell, by checkpoint key
-    left = [0.0] * len(chosen)  # each file's estimated seconds to train, counting shared cells in each
-    going_on = 0
-    known: dict[str, float | None] = {}  # each missing cell's estimate, from the first file that needs it
-    with tempfile.TemporaryDirectory(prefix="interp-build-") as tmp:
-        for index, finding in enumerate(chosen):
-            toml = Path(tmp) / f"{finding.stem}.zoo.toml"
-            toml.write_text(zoo_toml(finding, sizes, optimizers, seeds), encoding="utf-8")
-            grid = load_zoo(toml)
-            doc = last[index] if index < len(last) else None
-            zoo = Zoo(Store(store_dir, prebuilt_layers()), hparams=grid.hparams, budget=grid.budget,
-                      recorded=recorded_training(doc, "cpu"))
-            on_device = zoo if device == "cpu" else Zoo(zoo.store, device, hparams=grid.hparams, budget=grid.budget)
-            for cell in claim_cells(grid, [finding.path], skip=measured_cells(doc)):
-                if zoo.unsupported(cell) or not zoo.needs_training(cell):
-                    continue
-                plan = zoo.plan(cell)
-                first = plan.key not in todo
-                seconds = zoo.training_seconds(cell, sizes=grid.sizes) if first or file_by_file else None
-                if file_by_file:
-                    left[index] += seconds if seconds is not None else _UNKNOWN_SECONDS
-                    files_of.setdefault(plan.key, set()).add(index)
-                if first:
-                    done = on_device.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
-                    going_on += done > 0
-                    cost = cell_cost(cell) * (1 - done / plan.budget["steps"])
-                    todo[plan.key] = (cost, cell, (plan.hparams, plan.budget))
-                    known[plan.key] = seconds
-    if not file_by_file:
-        keys = sorted(todo, key=lambda k: (todo[k][0], todo[k][1]))
-        return [todo[k] for k in keys], [known[k] for k in keys], going_on
-    rank = {index: r for r, index in enumerate(sorted(range(len(chosen)), key=lambda i: (left[i], i)))}
-    full = {key: cell_cost(cell) for key, (_, cell, _) in todo.items()}
-
-    def group(key: str) -> int:
-        return -1 if todo[key][0] < full[key] else min(rank[i] for i in files_of[key])
-
-    keys = sorted(todo, key=lambda k: (group(k), todo[k][0], todo[k][1]))
-    return [todo[k] for k in keys], [known[k] for k in keys], going_on
-
-
-_UNKNOWN_SECONDS = 3600.0  # a cell nothing stored says anything about counts an hour in `file_by_file`'s ranking
-
-
-def _build(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, optimizers: list[str],
-           seeds: int) -> int:
-    """Train what the files' grids still need, cheapest first across all files: a long study's page
-    (`--stored-only`) then fills in from the cheap cells while the costly ones train."""
-    from ._session import prebuilt_layers
-    from ._store import default_store_dir
-    from ._zoo_build import build, printed_heartbeat, printed_progress
-
-    store_dir = args.store or default_store_dir()
-    device = args.device or "cpu"
-    results_dir = args.results or args.out.with_suffix("")
-    last = [last_results(results_dir, f.stem) for f in chosen]
-    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
-                                           file_by_file=args.file_by_file, last=last)
-    estimated = [s for s in known if s is not None]
-    hours = (f", about {sum(estimated) / 3600:.1f} CPU-hours for the {len(estimated)} with training times to go by"
-             if estimated else "")
-    resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
-    how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
-    before = sum(len(measured_cells(d)) for d in last)
-    skipped = f"; cells the results in {results_dir} measured are not trained again" if before else ""
-    print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
-          f"{hours}{skipped}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
-    if args.hours is not None and order:
-        keep = within([s if s is not None else _UNKNOWN_SECONDS for s in known], args.hours * 3600, args.workers)
-        fit = sum(known[i] or _UNKNOWN_SECONDS for i in keep) / 3600
-        print(f"pytest-interp findings: --hours {args.hours:g}: {len(keep)} of {len(order)} cells should finish "
-              f"in time on {args.workers} worker(s) (about {fit:.1f} CPU-hours); {len(order) - len(keep)} are "
-              f"left for a later build", flush=True)
-        order = [order[i] for i in keep]
-    if not order:
-        return 0
-    start = time.perf_counter()
-
-    # the hparams in a plan are complete, so a cell's key is the same whatever the file's overrides were
-    built = build([c for _, c, _ in order], Path(store_dir), executor=args.executor, workers=args.workers,
-                  layers=prebuilt_layers(), settings=[({c.optimizer: hp}, bud) for _, c, (hp, bud) in order],
-                  progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=device)
-    print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
-    return 0
-
-
-def within(seconds: Sequence[float], limit: float, workers: int) -> list[int]:
-    """Which cells, in order, `workers` finish within `limit` seconds by their estimates, each started
-    on the first free worker as the executor does; a cell that would end too late is skipped and a
-    later, shorter one may take its place."""
-    free = [0.0] * max(1, workers)
-    keep = []
-    for i, need in enumerate(seconds):
-        w = min(range(len(free)), key=free.__getitem__)
-        if free[w] + need <= limit:
-            free[w] += need
-            keep.append(i)
-    return keep
 
 
 def _plan_line(args: argparse.Namespace, finding: Any, zoo: Path) -> str | tuple[str]:

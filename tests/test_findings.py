@@ -283,13 +283,13 @@ def test_a_study_moved_to_a_new_store_trains_and_measures_only_what_its_results_
 
 
 def test_a_stored_only_run_with_fewer_cells_does_not_replace_the_results(tmp_path: Path) -> None:
-    from pytest_interp._findings_cli import _fewer_cells
+    from pytest_interp._findings_results import fewer_cells
 
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps({"results": [result("holds"), result("holds", size="2k")]}))
     new.write_text(json.dumps({"results": [result("holds")]}))
-    assert _fewer_cells(new, old) == "the stored-only run measured 1 cells, the last results 2"
-    assert _fewer_cells(old, new) is None and _fewer_cells(new, tmp_path / "none.json") is None
+    assert fewer_cells(new, old) == "the stored-only run measured 1 cells, the last results 2"
+    assert fewer_cells(old, new) is None and fewer_cells(new, tmp_path / "none.json") is None
 
 
 def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_nothing(
@@ -316,7 +316,7 @@ def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_
 
 def test_build_starts_a_cell_an_interrupted_build_left_nearly_done_first(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_interp._findings_cli import missing_cells
+    from pytest_interp._findings_build import missing_cells
     from pytest_interp._resume import ResumeFile
     from pytest_interp._store import Store
     from pytest_interp._train import make_plan
@@ -351,7 +351,7 @@ def test_a_file_by_file_build_finishes_the_file_with_least_left_first(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Cheapest first across files leaves every file short of 'full' until the end; file by file, the
     file with the fewest CPU-seconds left completes first, and a cell two files share trains once."""
-    from pytest_interp._findings_cli import missing_cells
+    from pytest_interp._findings_build import missing_cells
     from pytest_interp._resume import ResumeFile
     from pytest_interp._store import Store
     from pytest_interp._train import make_plan
@@ -416,7 +416,8 @@ def test_cli_build_trains_the_other_seeds_a_claim_declares(tmp_path: Path, monke
 
 
 def test_recorded_training_times_estimate_cells_the_store_has_never_seen(tmp_path: Path) -> None:
-    from pytest_interp._findings_cli import missing_cells, recorded_training
+    from pytest_interp._findings_build import missing_cells
+    from pytest_interp._findings_results import recorded_training
 
     finding = read_finding(write_claim(tmp_path / "claims", '{"families": ["mlp"], "budget": {"steps": 400}}'))
     seconds = {"training": {"seconds": 30.0, "steps": 200}}
@@ -430,7 +431,7 @@ def test_recorded_training_times_estimate_cells_the_store_has_never_seen(tmp_pat
 
 
 def test_within_fills_each_worker_up_to_the_limit_in_order() -> None:
-    from pytest_interp._findings_cli import within
+    from pytest_interp._findings_build import within
 
     assert within([60, 60, 60], 100, 2) == [0, 1]  # the third would end at 120 s
     assert within([60, 90, 30, 40], 100, 1) == [0, 2]  # a too-long cell is skipped, a shorter one takes its place
