@@ -1,8 +1,10 @@
 """claims/test_fourier_features.py on a CI grid: transformer 10k, seed 0, AdamW (weight decay 1.0) vs Adam.
 
 Smaller than the claim's defaults so the test stays under two minutes: p = 31 instead of 53
-(the claim file's task options are rewritten in the copy) and a budget of 2200 steps. AdamW
-groks by step 2100 and the top-5 Fourier share of its embedding is .89 (control .40); Adam
+(the claim file's task options are rewritten in the copy) and a budget of 3000 steps. AdamW
+groks by step 2100 on one machine and by 2500 on another (an AMD EPYC: floating-point sums
+differ between CPUs, and grokking is sensitive to them), so the budget leaves room; the top-5
+Fourier share of its embedding is .89 and .93 there (control .40); Adam
 without weight decay memorizes and never reaches the task's target, so its cell is `untrained`
 (the documented condition: grokking needs weight decay).
 Left out: `test_the_seed_picks_the_key_frequencies` needs a second grokked seed; at p = 31 seed 1
@@ -32,7 +34,7 @@ beta1 = 0.9
 beta2 = 0.98
 
 [budget]
-steps = 2200
+steps = 3000
 """
 CLAIM = "test_token_embedding_is_sparse_in_the_fourier_basis"
 
