@@ -16,8 +16,8 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                   ) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float | None], int]:
     """The cells the files' grids still need, cheapest first, once each (files share cells), with
     (cost, cell, (hparams, budget)); each one's estimated CPU-seconds (None where nothing stored or
-    recorded says); and how many go on from the snapshot an interrupted build on `device` left (one on another device
-    would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
+    recorded says); and how many go on from the snapshot an interrupted build on `device` left (one
+    on another device would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
     the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
     that needs it), cheapest first within each, so files complete one by one. `last`, per file: its
     last results, whose measured cells it does not need again and whose training times estimate
@@ -96,8 +96,8 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
              if estimated else "")
     resumed = f" ({going_on} go on from where an interrupted build stopped)" if going_on else ""
     how = "file by file, the file with the least left first" if args.file_by_file else "cheapest first"
-    before = sum(len(measured_cells(d)) for d in last)
-    skipped = f"; cells the results in {results_dir} measured are not trained again" if before else ""
+    measured_before = any(measured_cells(d) for d in last)
+    skipped = f"; cells the results in {results_dir} measured are not trained again" if measured_before else ""
     print(f"pytest-interp findings: {len(order)} cells to train{resumed} for {len(chosen)} file(s), {how}"
           f"{hours}{skipped}; nothing is measured (`--stored-only` shows the page so far)", flush=True)
     if args.hours is not None and order:

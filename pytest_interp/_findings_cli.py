@@ -59,8 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "across files)")
     f.add_argument("--hours", type=float, default=None,
                    help="with --build: train only the cells the workers should finish within this many hours "
-                        "by their estimates (typically within 1.5x: leave a margin), so a time-boxed machine "
-                        "ends on finished cells; the rest waits for the next build")
+                        "by their estimates (CPU times, typically within 1.5x: leave a margin), so a time-boxed "
+                        "machine ends on finished cells; the rest waits for the next build")
     f.add_argument("--executor", choices=EXECUTORS, default="process",
                    help="with --build: where cells train: serial, process (default) or a Ray cluster (`ray` extra)")
     f.add_argument("--plan", action="store_true",
