@@ -195,3 +195,15 @@ def test_carry_forward_drops_last_results_it_cannot_vouch_for(change: dict[str, 
                                                     keys=change.get("keys", {"mlp-1k-adam-t-s0": "k1"}))
     assert (kept, dropped) == (0, 1), why
     assert doc["results"] == new["results"] and doc["not_stored"] == ["mlp-1k-adam-t-s0"] and "carried_from" not in doc
+
+
+def test_a_provenance_field_only_one_file_records_is_no_conflict(tmp_path: Path) -> None:
+    older, newer = _row("mlp", "holds", 0.95), _row("mlp", "holds", 0.95)
+    newer["provenance"] = {**newer["provenance"], "checkpoint_key": "k1"}
+    a, b = _write(tmp_path / "a.json", [older]), _write(tmp_path / "b.json", [newer])
+    doc = merge_module.merge([(str(a), merge_module.load_results(a)), (str(b), merge_module.load_results(b))])
+    assert len(doc["results"]) == 1
+    newer["provenance"]["claim_sha256"] = "changed"  # a field both record and disagree on still conflicts
+    c = _write(tmp_path / "c.json", [newer])
+    with pytest.raises(merge_module.ResultsFileError, match="differing provenance"):
+        merge_module.merge([(str(a), merge_module.load_results(a)), (str(c), merge_module.load_results(c))])

@@ -104,6 +104,10 @@ def _comparable(r: Mapping[str, Any]) -> dict[str, Any]:
 
 def _differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     ca, cb = _comparable(a), _comparable(b)
+    pa, pb = ca.get("provenance"), cb.get("provenance")
+    if isinstance(pa, dict) and isinstance(pb, dict):  # a field only one file records (a newer version's) is no conflict
+        common = set(pa) & set(pb)
+        ca["provenance"], cb["provenance"] = ({k: p[k] for k in common} for p in (pa, pb))
     return sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k))
 
 
