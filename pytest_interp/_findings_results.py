@@ -93,12 +93,20 @@ def recorded_training(doc: Mapping[str, Any] | None, device: str) -> dict[str, d
 
 def fewer_cells(new: Path, old: Path) -> str | None:
     """Why a stored-only run must not replace the last results: it measured fewer cells (a store
-    that lacks what an earlier run trained), or None."""
+    that lacks what an earlier run trained), or they cannot be read (another version's file is
+    not this one's to overwrite); None where it may."""
+    from ._report.merge import ResultsFileError, load_results
+
     def cells(path: Path) -> int:
         try:
             return len({r["cell"] for r in json.loads(path.read_text(encoding="utf-8"))["results"]})
         except (OSError, ValueError, KeyError, TypeError):
             return 0
 
+    if old.is_file():
+        try:
+            load_results(old)
+        except ResultsFileError as exc:
+            return f"the last results cannot be read ({exc})"
     n_new, n_old = cells(new), cells(old)
     return f"the stored-only run measured {n_new} cells, the last results {n_old}" if n_new < n_old else None

@@ -49,7 +49,7 @@ def write_claim(folder: Path, spec: str, name: str = "test_parity.py") -> Path:
 def result(outcome: str, family: str = "mlp", size: str = "1k", optimizer: str = "adam", seed: int = 0,
            **extra: Any) -> dict[str, Any]:
     return {"claim": "claims/test_parity.py::test_embedding", "variant": None, "family": family, "size": size,
-            "optimizer": optimizer, "seed": seed, "outcome": outcome,
+            "optimizer": optimizer, "seed": seed, "outcome": outcome, "task": "sparse-parity",
             "cell": f"{family}-{size}-{optimizer}-sparse-parity-s{seed}", "doc": "Breaks: parity.", **extra}
 
 
@@ -286,10 +286,13 @@ def test_a_stored_only_run_with_fewer_cells_does_not_replace_the_results(tmp_pat
     from pytest_interp._findings_results import fewer_cells
 
     old, new = tmp_path / "old.json", tmp_path / "new.json"
-    old.write_text(json.dumps({"results": [result("holds"), result("holds", size="2k")]}))
-    new.write_text(json.dumps({"results": [result("holds")]}))
+    old.write_text(json.dumps({"schema_version": 1, "results": [result("holds"), result("holds", size="2k")]}))
+    new.write_text(json.dumps({"schema_version": 1, "results": [result("holds")]}))
     assert fewer_cells(new, old) == "the stored-only run measured 1 cells, the last results 2"
     assert fewer_cells(old, new) is None and fewer_cells(new, tmp_path / "none.json") is None
+    old.write_text(json.dumps({"schema_version": 99, "results": []}))  # a newer version's: not ours to overwrite
+    why = fewer_cells(new, old) or ""
+    assert why.startswith("the last results cannot be read") and "schema version 99" in why, why
 
 
 def test_cli_build_trains_every_files_missing_cells_cheapest_first_and_measures_nothing(
