@@ -119,10 +119,12 @@ class _Loop:
     losses: list[float] = field(default_factory=list)  # the last eval_every of them
 
 
-def _start(plan: Plan, device: str, meta_train: bool) -> tuple[nn.Module, Any, torch.Generator]:
+def _start(plan: Plan, device: str, meta_train: bool,
+           snapshots: "_PrepareSnapshots | None" = None) -> tuple[nn.Module, Any, torch.Generator]:
     """The seeded model, its bound algorithm and the data generator, as at step 0.
 
-    Without `meta_train` the algorithm's `prepare` is skipped: a snapshot replaces what it made."""
+    Without `meta_train` the algorithm's `prepare` is skipped: a snapshot replaces what it made.
+    With `snapshots`, a long `prepare` snapshots itself there, and goes on from its last snapshot."""
     model = initialize(plan).to(device)
     model.train()
     gen = torch.Generator().manual_seed(7_919 * plan.cell.seed + 1)
@@ -130,10 +132,44 @@ def _start(plan: Plan, device: str, meta_train: bool) -> tuple[nn.Module, Any, t
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(plan.cell.seed + 99)
         if meta_train:
-            algorithm.prepare(model, plan.task, torch.Generator().manual_seed(104_729 * plan.cell.seed + 3),
-                              plan.hparams)
+            if snapshots is not None:
+                snapshots.model = model
+                if snapshots.weights is not None:
+                    model.load_state_dict(snapshots.weights)
+            algorithm.prepare_resumable(model, plan.task, torch.Generator().manual_seed(104_729 * plan.cell.seed + 3),
+                                        plan.hparams, snapshots)
         stepper = algorithm.bind(model, plan.hparams)
     return model, stepper, gen
+
+
+class _PrepareSnapshots:
+    """The trainer's side of `PrepareSnapshots`: a snapshot of the model and the algorithm's
+    preparation so far, marked (by its "prepare" entry, at step 0) as taken before step 1."""
+
+    def __init__(self, resume: "ResumeFile", tree: Any, began: float) -> None:
+        self.resume = resume
+        self.began = began  # perf_counter at which this cell's training would have begun, earlier runs included
+        self.model: nn.Module | None = None
+        prepared = tree.get("prepare") if isinstance(tree, dict) else None
+        self.state: Any = prepared["state"] if isinstance(prepared, dict) else None
+        self.weights: Any = tree.get("model") if self.state is not None else None
+
+    def due(self) -> bool:
+        return self.resume.due()
+
+    def save(self, state: Any) -> None:
+        assert self.model is not None
+        self.resume.save({"model": dict(self.model.state_dict()), "prepare": {"state": state},
+                          "loop": {"step": 0, "seconds": time.perf_counter() - self.began}})
+
+
+def _prepared_seconds(tree: Any) -> float:
+    """The seconds an interrupted preparation had taken, from its snapshot (0 where there is none)."""
+    try:
+        seconds = float(tree["loop"]["seconds"]) if "prepare" in tree else 0.0
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
 
 
 def _snapshot(model: nn.Module, stepper: Any, gen: torch.Generator, loop: _Loop, every: int) -> Any | None:
@@ -167,16 +203,32 @@ def _train(plan: Plan, device: str, progress: Progress | None, resume: "ResumeFi
     began = time.perf_counter()
     task = plan.task
     steps, batch_size, every = plan.budget["steps"], plan.budget["batch_size"], plan.budget["eval_every"]
-    restored = _restore(plan, device, tree) if resume and (tree := resume.load()) is not None else None
+    tree = resume.load() if resume else None
+    restored = _restore(plan, device, tree) if tree is not None and "prepare" not in tree else None
     if restored is not None:
         model, stepper, gen, loop = restored
         if progress:
             progress({"resumed": loop.step, "steps": steps, "seconds": loop.seconds})
     else:
-        if resume:
+        snapshots = _PrepareSnapshots(resume, tree, began) if resume else None
+        if snapshots is not None and snapshots.state is not None:  # an interrupted preparation: go on
+            loop = _Loop(seconds=_prepared_seconds(tree))
+            snapshots.began -= loop.seconds
+        else:
+            loop = _Loop()
+            if resume:
+                resume.clear()  # none, or one that does not fit: start over
+        try:
+            model, stepper, gen = _start(plan, device, meta_train=True, snapshots=snapshots)
+        except (KeyError, ValueError, TypeError, RuntimeError):
+            if snapshots is None or snapshots.state is None:
+                raise
+            # a preparation snapshot that does not fit (another version's state): prepare from the beginning
+            assert resume is not None
             resume.clear()
-        model, stepper, gen = _start(plan, device, meta_train=True)
-        loop = _Loop()
+            loop = _Loop()
+            snapshots = _PrepareSnapshots(resume, None, began)
+            model, stepper, gen = _start(plan, device, meta_train=True, snapshots=snapshots)
     start = began - loop.seconds  # seconds count every run of this cell, meta-training included
     losses, acc, hits, diverged, step = loop.losses, loop.acc, loop.hits, False, loop.step
     for step in range(loop.step + 1, steps + 1):

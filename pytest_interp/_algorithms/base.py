@@ -8,7 +8,7 @@ evaluate it under perturbations. One interface serves them all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
 import torch
 from torch import nn
@@ -37,6 +37,22 @@ class Stepper(ABC):
         raise NotImplementedError
 
 
+class PrepareSnapshots(Protocol):
+    """Where a long `prepare` (meta-training) saves its progress, so an interrupted cell goes on
+    from there; the trainer saves the model's weights with it."""
+
+    #: what the last snapshot's `save` got, or None: prepare from the beginning
+    state: Any
+
+    def due(self) -> bool:
+        """Whether a snapshot is due (about once a minute)."""
+        ...
+
+    def save(self, state: Any) -> None:
+        """Snapshot the model as it is now with `state` (tensors in nested dicts, lists, tuples)."""
+        ...
+
+
 class Algorithm(ABC):
     """A named learning algorithm with documented default hyperparameters."""
 
@@ -62,6 +78,13 @@ class Algorithm(ABC):
 
     def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
         """Change the initialization before training on `task` (meta-learning does); default: nothing."""
+
+    def prepare_resumable(self, model: nn.Module, task: "Task", generator: torch.Generator,
+                          hparams: dict[str, Any], snapshots: PrepareSnapshots | None) -> None:
+        """`prepare`, for one long enough to snapshot: it may save its progress through `snapshots`
+        and go on from `snapshots.state` (the model's weights are restored already). The result must
+        be bit-identical to an uninterrupted `prepare`; default: `prepare`, never snapshotted."""
+        self.prepare(model, task, generator, hparams)
 
     def unsupported(self, task: "Task") -> str | None:
         """Why this algorithm cannot learn `task` at all (the cell is then `n/a`, never trained); default: None."""

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import Algorithm, Stepper, TorchOptimizerStepper
+from .base import Algorithm, PrepareSnapshots, Stepper, TorchOptimizerStepper
 
 if TYPE_CHECKING:
     from .._tasks.base import Task
@@ -52,6 +52,10 @@ class Reptile(Algorithm):
         return None
 
     def prepare(self, model: nn.Module, task: "Task", generator: torch.Generator, hparams: dict[str, Any]) -> None:
+        self.prepare_resumable(model, task, generator, hparams, None)
+
+    def prepare_resumable(self, model: nn.Module, task: "Task", generator: torch.Generator,
+                          hparams: dict[str, Any], snapshots: PrepareSnapshots | None) -> None:
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
         siblings = task.related(int(hparams["meta_tasks"]), seed=seed)
         if not siblings:
@@ -59,7 +63,7 @@ class Reptile(Algorithm):
                 f"reptile: task {task.name!r} offers no related tasks to meta-learn from "
                 "(Task.related returned none); use another learning algorithm for it"
             )
-        meta_train(model, siblings, generator, hparams)
+        meta_train(model, siblings, generator, hparams, snapshots)
 
     def bind(self, model: nn.Module, hparams: dict[str, Any]) -> Stepper:
         opt = torch.optim.Adam(
@@ -68,13 +72,22 @@ class Reptile(Algorithm):
         return TorchOptimizerStepper(model, opt, hparams["clip"])
 
 
-def meta_train(model: nn.Module, tasks: list["Task"], generator: torch.Generator, hparams: dict[str, Any]) -> None:
-    """Reptile's outer loop, in place on `model`; stops early if adaptation goes non-finite."""
+def meta_train(model: nn.Module, tasks: list["Task"], generator: torch.Generator, hparams: dict[str, Any],
+               snapshots: PrepareSnapshots | None = None) -> None:
+    """Reptile's outer loop, in place on `model`; stops early if adaptation goes non-finite. With
+    `snapshots`, it saves (iteration, generator) now and then and goes on from a saved one: the
+    initialization so far is the model itself, and each iteration starts a fresh inner Adam."""
     iterations = int(hparams["meta_iterations"])
+    first = 0
+    if snapshots is not None and snapshots.state is not None:
+        first = int(snapshots.state["iteration"])
+        if not 0 < first < iterations:
+            raise ValueError("the snapshot's meta-iteration is outside this budget")
+        generator.set_state(snapshots.state["generator"])
     learner = copy.deepcopy(model)
     init, adapted = list(model.parameters()), list(learner.parameters())
     device = init[0].device
-    for it in range(iterations):
+    for it in range(first, iterations):
         task = tasks[int(torch.randint(len(tasks), (1,), generator=generator))]
         with torch.no_grad():
             for a, p in zip(adapted, init):
@@ -91,3 +104,5 @@ def meta_train(model: nn.Module, tasks: list["Task"], generator: torch.Generator
         with torch.no_grad():
             for a, p in zip(adapted, init):
                 p.add_(a - p, alpha=step)
+        if snapshots is not None and it + 1 < iterations and snapshots.due():
+            snapshots.save({"iteration": it + 1, "generator": generator.get_state()})

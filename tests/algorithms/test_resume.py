@@ -75,6 +75,46 @@ def test_an_interrupted_run_resumes_to_the_same_weights(name: str, tmp_path: Pat
     assert not path.exists()  # a finished cell leaves no snapshot
 
 
+class StopInPreparation(ResumeFile):
+    """Snapshots reptile's meta-training at every iteration and stops the run once it has saved iteration `at`."""
+
+    def __init__(self, path: Path, key: str, at: int) -> None:
+        super().__init__(path, key, every_s=0.0)
+        self.at = at
+        self.saved: list[int] = []
+
+    def save(self, tree: Any) -> None:
+        super().save(tree)
+        if "prepare" in tree:
+            self.saved.append(tree["prepare"]["state"]["iteration"])
+            if self.saved[-1] >= self.at:
+                raise Interrupted
+
+
+def test_reptile_interrupted_in_meta_training_goes_on_from_its_snapshot(tmp_path: Path) -> None:
+    hparams = {"meta_iterations": 6, "inner_steps": 3}
+    plan = make_plan(Cell("mlp", "1k", "reptile", "sparse-parity", 1), hparams, BUDGET)
+    whole, whole_metrics = train(plan)
+    path = tmp_path / "cell.resume"
+    stopper = StopInPreparation(path, plan.key, at=4)
+    with pytest.raises(Interrupted):
+        train(plan, resume=stopper)
+    assert stopper.saved == [1, 2, 3, 4] and ResumeFile(path, plan.key).step() is None  # not at a step yet
+    went_on = StopInPreparation(path, plan.key, at=99)
+    resumed, metrics = train(plan, resume=went_on)
+    assert went_on.saved == [5]  # iterations 1-4 were not run again
+    assert metrics == whole_metrics and _equal_models(resumed, whole)
+    assert not path.exists()
+    # a preparation snapshot that does not fit this budget: meta-training starts over, to the same weights
+    with pytest.raises(Interrupted):
+        train(plan, resume=StopInPreparation(path, plan.key, at=4))
+    shorter = make_plan(plan.cell, {**hparams, "meta_iterations": 3}, BUDGET)
+    ResumeFile(path, shorter.key).save(ResumeFile(path, plan.key).load())
+    again = StopInPreparation(path, shorter.key, at=99)
+    model, _ = train(shorter, resume=again)
+    assert again.saved == [1, 2] and _equal_models(model, train(shorter)[0])
+
+
 def test_the_transformer_under_lbfgs_resumes_with_its_curvature_history(tmp_path: Path) -> None:
     plan = make_plan(Cell("transformer", "1k", "lbfgs", "sparse-parity", 0), None, BUDGET)
     whole, path = _whole_and_interrupted(plan, tmp_path, at=4)
