@@ -158,17 +158,19 @@ class ResumeFile:
 
     def position(self, written_within_s: float | None = None) -> tuple[int, float | None] | None:
         """(step, training seconds so far over every run of the cell) as `step` finds them; the seconds
-        are None where the header lacks them."""
+        are None where the header lacks them. Step 0: a snapshot of the algorithm's preparation
+        (meta-training), taken before step 1."""
         if not self.path.is_file():
             return None
         try:
             if written_within_s is not None and time.time() - self.path.stat().st_mtime > written_within_s:
                 return None
-            loop = dict(dict(self._header()["tree"]["$d"])["loop"]["$d"])
+            tree = dict(self._header()["tree"]["$d"])
+            loop = dict(tree["loop"]["$d"])
         except (SafetensorError, OSError, ValueError, KeyError, TypeError):
             return None
         step, seconds = loop.get("step"), loop.get("seconds")
-        if not isinstance(step, int) or isinstance(step, bool) or step <= 0:
+        if not isinstance(step, int) or isinstance(step, bool) or step < ("prepare" not in tree):
             return None
         return step, float(seconds) if non_negative(seconds) else None
 

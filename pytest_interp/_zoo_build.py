@@ -170,6 +170,8 @@ def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[st
     if position is None:
         return None
     step, seconds = position
+    if step == 0:
+        return f"{c.key} preparing (meta-training){f', {duration(seconds)} so far' if seconds else ''}"
     steps = zoo.plan(c).budget["steps"]
     left = f", at most about {duration(seconds / step * (steps - step))} more" if seconds and steps > step else ""
     return f"{c.key} at step {step}/{steps}{left}"

@@ -188,3 +188,15 @@ def test_a_long_build_says_which_cells_are_training_and_how_far(
     assert all(re.fullmatch(re.escape(cell.key) + r" at step \d+/2000, at most about \d+(\.\d)? (s|min|h) more", s)
                for beat in beats for s in beat)
     assert not list(tmp_path.glob("??/*.resume"))
+
+
+def test_the_heartbeat_lists_a_cell_still_meta_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_INTERP_SNAPSHOT_SECONDS", "0")  # a snapshot after every meta-iteration
+    beats: list[list[str]] = []
+    cell = Cell("mlp", "1k", "reptile", "sparse-parity", 0)
+    built = build([cell], tmp_path, executor="serial", hparams={"reptile": {"meta_iterations": 400, "inner_steps": 3}},
+                  budget={"steps": 20, "eval_every": 10}, heartbeat=beats.append, heartbeat_s=0.2)
+    assert built[0].trained
+    preparing = [s for beat in beats for s in beat if "preparing" in s]
+    assert preparing, beats
+    assert all(re.fullmatch(re.escape(cell.key) + r" preparing \(meta-training\), \d+ s so far", s) for s in preparing)

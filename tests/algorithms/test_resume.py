@@ -99,7 +99,7 @@ def test_reptile_interrupted_in_meta_training_goes_on_from_its_snapshot(tmp_path
     stopper = StopInPreparation(path, plan.key, at=4)
     with pytest.raises(Interrupted):
         train(plan, resume=stopper)
-    assert stopper.saved == [1, 2, 3, 4] and ResumeFile(path, plan.key).step() is None  # not at a step yet
+    assert stopper.saved == [1, 2, 3, 4] and ResumeFile(path, plan.key).step() == 0  # before step 1
     went_on = StopInPreparation(path, plan.key, at=99)
     resumed, metrics = train(plan, resume=went_on)
     assert went_on.saved == [5]  # iterations 1-4 were not run again
