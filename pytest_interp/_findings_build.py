@@ -7,16 +7,25 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
+
+
+class Missing(NamedTuple):
+    """What a build trains, in order: per cell (cost, cell, (hparams, budget)), its estimated
+    CPU-seconds (None where nothing stored or recorded says) and the file it is trained for (the
+    first in the build's order that needs it); and how many cells go on from a snapshot."""
+
+    order: list[tuple[float, Any, tuple[Any, Any]]]
+    seconds: list[float | None]
+    files: list[str]
+    going_on: int
 
 
 def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[str], seeds: int,
                   store_dir: Path, device: str = "cpu", file_by_file: bool = False,
-                  last: Sequence[Mapping[str, Any] | None] = ()
-                  ) -> tuple[list[tuple[float, Any, tuple[Any, Any]]], list[float | None], int]:
-    """The cells the files' grids still need, cheapest first, once each (files share cells), with
-    (cost, cell, (hparams, budget)); each one's estimated CPU-seconds (None where nothing stored or
-    recorded says); and how many go on from the snapshot an interrupted build on `device` left (one
+                  last: Sequence[Mapping[str, Any] | None] = ()) -> Missing:
+    """The cells the files' grids still need, cheapest first, once each (files share cells); a cell
+    that goes on from the snapshot an interrupted build on `device` left counts what is left (one
     on another device would not resume). `file_by_file`: cells that go on from a snapshot first, then file after file,
     the one with the fewest estimated CPU-seconds left first (a shared cell goes with the first file
     that needs it), cheapest first within each, so files complete one by one. `last`, per file: its
@@ -51,9 +60,9 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                 plan = zoo.plan(cell)
                 first = plan.key not in todo
                 seconds = zoo.training_seconds(cell, sizes=grid.sizes) if first or file_by_file else None
+                files_of.setdefault(plan.key, set()).add(index)
                 if file_by_file:
                     left[index] += seconds if seconds is not None else _UNKNOWN_SECONDS
-                    files_of.setdefault(plan.key, set()).add(index)
                 if first:
                     done = on_device.snapshot_step(cell) or 0  # a cell an interrupted build left half-way costs half
                     going_on += done > 0
@@ -62,15 +71,20 @@ def missing_cells(chosen: list[Any], sizes: list[str] | None, optimizers: list[s
                     known[plan.key] = seconds
     if not file_by_file:
         keys = sorted(todo, key=lambda k: (todo[k][0], todo[k][1]))
-        return [todo[k] for k in keys], [known[k] for k in keys], going_on
+        return Missing([todo[k] for k in keys], [known[k] for k in keys],
+                       [chosen[min(files_of[k])].stem for k in keys], going_on)
     rank = {index: r for r, index in enumerate(sorted(range(len(chosen)), key=lambda i: (left[i], i)))}
     full = {key: cell_cost(cell) for key, (_, cell, _) in todo.items()}
 
+    def first_file(key: str) -> int:
+        return min(files_of[key], key=rank.__getitem__)
+
     def group(key: str) -> int:
-        return -1 if todo[key][0] < full[key] else min(rank[i] for i in files_of[key])
+        return -1 if todo[key][0] < full[key] else rank[first_file(key)]
 
     keys = sorted(todo, key=lambda k: (group(k), todo[k][0], todo[k][1]))
-    return [todo[k] for k in keys], [known[k] for k in keys], going_on
+    return Missing([todo[k] for k in keys], [known[k] for k in keys],
+                   [chosen[first_file(k)].stem for k in keys], going_on)
 
 
 _UNKNOWN_SECONDS = 3600.0  # a cell nothing stored says anything about counts an hour in `file_by_file`'s ranking
@@ -89,8 +103,8 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
     device = args.device or "cpu"
     results_dir = args.results or args.out.with_suffix("")
     last = [last_results(results_dir, f.stem) for f in chosen]
-    order, known, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
-                                           file_by_file=args.file_by_file, last=last)
+    order, known, files, going_on = missing_cells(chosen, sizes, optimizers, seeds, Path(store_dir), device,
+                                                  file_by_file=args.file_by_file, last=last)
     estimated = [s for s in known if s is not None]
     hours = (f", about {sum(estimated) / 3600:.1f} CPU-hours for the {len(estimated)} with training times to go by"
              if estimated else "")
@@ -105,7 +119,7 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
         fit = sum(known[i] or _UNKNOWN_SECONDS for i in keep) / 3600
         print(f"pytest-interp findings: --hours {args.hours:g}: {len(keep)} of {len(order)} cells should finish "
               f"in time on {args.workers} worker(s) (about {fit:.1f} CPU-hours); {len(order) - len(keep)} are "
-              f"left for a later build", flush=True)
+              f"left for a later build{_by_file(files, keep)}", flush=True)
         order = [order[i] for i in keep]
     if not order:
         return 0
@@ -117,6 +131,15 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
                   progress=printed_progress(start), heartbeat=printed_heartbeat(start), device=device)
     print(f"pytest-interp findings: {sum(b.trained for b in built)} trained in {time.perf_counter() - start:.0f}s")
     return 0
+
+
+def _by_file(files: list[str], keep: list[int]) -> str:
+    """Per file, how many of its cells the time box keeps (where more than one file has cells)."""
+    stems = list(dict.fromkeys(files))
+    if len(stems) < 2:
+        return ""
+    kept = [files[i] for i in keep]
+    return " (" + ", ".join(f"{s} {kept.count(s)} of {files.count(s)}" for s in stems) + ")"
 
 
 def within(seconds: Sequence[float], limit: float, workers: int) -> list[int]:

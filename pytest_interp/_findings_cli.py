@@ -206,8 +206,9 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
             print(f"{finding.stem}: {line}", flush=True)
             doc = last_results(results_dir, finding.stem)
             if measured_cells(doc):
-                order, known, _ = missing_cells([finding], sizes, optimizers, seeds,
-                                                Path(args.store or default_store_dir()), args.device or "cpu", last=[doc])
+                order, known, _, _ = missing_cells([finding], sizes, optimizers, seeds,
+                                                   Path(args.store or default_store_dir()), args.device or "cpu",
+                                                   last=[doc])
                 estimated = [s for s in known if s is not None]
                 hours = f" (about {sum(estimated) / 3600:.1f} CPU-hours for {len(estimated)})" if estimated else ""
                 print(f"  `--build` trains {len(order)}{hours}: the others the store lacks are measured in "

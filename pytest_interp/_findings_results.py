@@ -97,16 +97,17 @@ def fewer_cells(new: Path, old: Path) -> str | None:
     not this one's to overwrite); None where it may."""
     from ._report.merge import ResultsFileError, load_results
 
-    def cells(path: Path) -> int:
-        try:
-            return len({r["cell"] for r in json.loads(path.read_text(encoding="utf-8"))["results"]})
-        except (OSError, ValueError, KeyError, TypeError):
-            return 0
+    def cells(doc: Mapping[str, Any]) -> int:
+        return len({r["cell"] for r in doc["results"]})
 
-    if old.is_file():
-        try:
-            load_results(old)
-        except ResultsFileError as exc:
-            return f"the last results cannot be read ({exc})"
-    n_new, n_old = cells(new), cells(old)
+    try:
+        n_new = cells(json.loads(new.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        n_new = 0
+    if not old.is_file():
+        return None
+    try:
+        n_old = cells(load_results(old))
+    except ResultsFileError as exc:
+        return f"the last results cannot be read ({exc})"
     return f"the stored-only run measured {n_new} cells, the last results {n_old}" if n_new < n_old else None
