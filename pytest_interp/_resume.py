@@ -96,10 +96,12 @@ def _hashable(key: Any) -> Any:
 class ResumeFile:
     """The snapshot of one cell's training, keyed by the cell's plan key."""
 
-    def __init__(self, path: Path, key: str, every_s: float | None = None, device: str = "cpu") -> None:
+    def __init__(self, path: Path, key: str, every_s: float | None = None, device: str = "cpu",
+                 label: dict[str, Any] | None = None) -> None:
         self.path = path
         self.key = key
         self.device = device  # a snapshot from another device would not resume bit-identically: start over
+        self.label = label or {}  # what `zoo list` shows of it (the cell, its budget); never read to resume
         self.every_s = snapshot_seconds() if every_s is None else every_s
         self._last = time.perf_counter()
 
@@ -110,7 +112,8 @@ class ResumeFile:
         """Write atomically (temp file, fsync, rename); a failed write leaves the previous snapshot."""
         tensors: dict[str, torch.Tensor] = {}
         skeleton = pack(tree, tensors)
-        meta = {"key": self.key, "device": self.device, "format": FORMAT, "tensors_sha256": tensor_digest(tensors), "tree": skeleton}
+        meta = {"key": self.key, "device": self.device, "format": FORMAT, "tensors_sha256": tensor_digest(tensors),
+                "tree": skeleton, **({"label": self.label} if self.label else {})}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.key[:12]}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
@@ -126,11 +129,8 @@ class ResumeFile:
 
     def _header(self) -> dict[str, Any]:
         """The snapshot's metadata if it is one of this cell on this device; ValueError otherwise."""
-        from safetensors import safe_open
-
-        with safe_open(str(self.path), framework="pt") as f:
-            meta = json.loads((f.metadata() or {}).get(META, "null"))
-        if (not isinstance(meta, dict) or meta.get("key") != self.key or meta.get("format") != FORMAT
+        meta = snapshot_header(self.path)
+        if (meta.get("key") != self.key or meta.get("format") != FORMAT
                 or meta.get("device") != self.device):
             raise ValueError("not a snapshot of this cell")
         return meta
@@ -165,18 +165,38 @@ class ResumeFile:
         try:
             if written_within_s is not None and time.time() - self.path.stat().st_mtime > written_within_s:
                 return None
-            tree = dict(self._header()["tree"]["$d"])
-            loop = dict(tree["loop"]["$d"])
+            return snapshot_loop(self._header())
         except (SafetensorError, OSError, ValueError, KeyError, TypeError):
             return None
-        step, seconds = loop.get("step"), loop.get("seconds")
-        if not isinstance(step, int) or isinstance(step, bool) or step < ("prepare" not in tree):
-            return None
-        return step, float(seconds) if non_negative(seconds) else None
 
     def clear(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+def snapshot_header(path: Path) -> dict[str, Any]:
+    """A snapshot file's metadata, unchecked (the tensors are not read); ValueError or
+    SafetensorError where the file is not a snapshot."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads((f.metadata() or {}).get(META, "null"))
+    if not isinstance(meta, dict):
+        raise ValueError("not a snapshot")
+    return meta
+
+
+def snapshot_loop(meta: dict[str, Any]) -> tuple[int, float | None] | None:
+    """(step, training seconds so far) from a snapshot's metadata; None where it holds none."""
+    try:
+        tree = dict(meta["tree"]["$d"])
+        loop = dict(tree["loop"]["$d"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    step, seconds = loop.get("step"), loop.get("seconds")
+    if not isinstance(step, int) or isinstance(step, bool) or step < ("prepare" not in tree):
+        return None
+    return step, float(seconds) if non_negative(seconds) else None
 
 
 def non_negative(value: object) -> TypeGuard[int | float]:

@@ -276,7 +276,8 @@ class Zoo:
 
     def _resume_file(self, plan: Plan) -> ResumeFile:
         """The cell's training snapshot: beside its checkpoint, in the store's root."""
-        return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device)
+        return ResumeFile(self.store.path(plan.key).with_suffix(".resume"), plan.key, device=self.device,
+                          label={"cell": plan.cell.key, "steps": plan.budget["steps"]})
 
     def snapshot_step(self, cell: Cell, written_within_s: float | None = None) -> int | None:
         """The step an interrupted run of the cell left a snapshot at (its next training goes on from it);

@@ -1,4 +1,5 @@
-"""`pytest-interp zoo build SPEC`: train the missing cells of a grid, in parallel, into a store.
+"""`pytest-interp zoo build SPEC`: train the missing cells of a grid, in parallel, into a store
+(`zoo list` and `zoo prune`, what the store holds, are in zoo_store_cli.py).
 
     pytest-interp zoo build default --tasks sparse-parity --executor process --workers 2
     pytest-interp zoo build zoo.toml --executor ray
@@ -36,9 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     b.add_argument("--executor", choices=EXECUTORS, default="process", help="serial, process (default) or ray")
     b.add_argument("--workers", type=int, default=2, help="parallel workers (default 2)")
     b.add_argument("--manifest", type=Path, help="also write a manifest of the built cells (prebuilt zoos)")
+    from ._zoo_store_cli import add_parsers
+
+    add_parsers(zsub)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.zoo_command != "build":
+        from ._zoo_store_cli import run as run_store
+
+        return run_store(args)
     from ._errors import ConfigError
     from ._grid import check_names, parse_list, parse_models, parse_seeds, parse_sizes
     from ._algorithms import ALGORITHMS
