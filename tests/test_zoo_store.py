@@ -121,3 +121,11 @@ def test_cli_on_a_file_or_a_missing_store(tmp_path: Path, capsys: pytest.Capture
     assert "is not a folder" in capsys.readouterr().err
     assert main(["zoo", "list", "--store", str(tmp_path / "none")]) == 0
     assert "0 checkpoints" in capsys.readouterr().out and not (tmp_path / "none").exists()
+
+
+def test_cli_list_prints_no_control_characters_from_headers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A header is whoever wrote the file's bytes: a terminal escape in a cell name is shown, not obeyed."""
+    Store(tmp_path).save(KEY_A, {"w": torch.ones(1)}, {"cell": "mlp\x1b[2J-s0", "metrics": {"steps": "x"}})
+    assert main(["zoo", "list", "--store", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "mlp?[2J-s0" in out and "untrained" in out, out
