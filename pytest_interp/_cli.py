@@ -11,6 +11,7 @@ Every error is one line on stderr naming the file.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -90,9 +91,18 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:  # the reader stopped reading (`zoo list | head`): end quietly, as `ls | head` does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush would raise again
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from ._report.merge import ResultsFileError
 
-    args = _parser().parse_args(argv)
     if args.command == "zoo":
         from ._zoo_cli import run as run_zoo
 
@@ -106,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ResultsFileError as exc:
         print(f"pytest-interp: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         print(f"pytest-interp: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 1

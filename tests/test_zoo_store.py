@@ -129,3 +129,20 @@ def test_cli_list_prints_no_control_characters_from_headers(tmp_path: Path, caps
     assert main(["zoo", "list", "--store", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "mlp?[2J-s0" in out and "untrained" in out, out
+
+
+def test_cli_list_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`zoo list | head` reads a few lines and closes the pipe: no traceback for the lines it did not want."""
+    import subprocess
+    import sys
+
+    store = Store(tmp_path)
+    for i in range(1200):  # about 100 kB of listing: more than a pipe holds
+        store.save(f"{i:064x}", {"w": torch.ones(1)}, {"cell": f"mlp-1k-adam-sparse-parity-s{i}", "metrics": {}})
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_interp._cli", "zoo", "list", "--store", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"pytest-interp: store")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
