@@ -1,5 +1,6 @@
 """Which cells a run's claims need, decided before anything is built: n/a reasons, declared
-sibling seeds, the plan line, and the size note. Pure functions of specs, cells and the zoo."""
+sibling seeds, the plan line, the size note, and whether a claim runs on a built cell. Functions of
+specs, cells and the zoo (no pytest)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,32 @@ def size_note(cell: "Cell", zoo: Any) -> str | None:
         return FAMILIES.get(cell.family).size_note(cell.params_target, plan.task.spec)
     except Exception:  # checkpoints and HF models have no size rule
         return None
+
+
+def subject_outcome(spec: "ClaimSpec", cell: "Cell", zoo: Any, build_errors: dict["Cell", BaseException],
+                    info: dict[str, Any]) -> str | None:
+    """Whether one claim runs on the cell, decided before any fixture or claim runs: the skip reason
+    (prefixed with its outcome, `n/a` or `untrained`), or None where it runs; raises the error the
+    cell's build raised. Fills `info` with what the claim's record shows of the subject."""
+    from ._outcomes import NA_PREFIX, UNTRAINED_PREFIX
+
+    reason = zoo.unsupported(cell)
+    if reason:
+        return NA_PREFIX + reason
+    info["params"] = zoo.params(cell)
+    info["size_note"] = size_note(cell, zoo)
+    why = not_applicable(spec, cell, zoo)
+    if why:
+        return NA_PREFIX + why
+    if cell in build_errors:
+        raise build_errors[cell]
+    subject = zoo.subject(cell)
+    info["checkpoint_sha256"] = subject.checkpoint_sha256
+    # what the cell is trained from (its store key): results kept from another machine are checked against it
+    info["checkpoint_key"] = None if cell.source else zoo.plan(cell).key
+    info["training"] = m = subject.metrics
+    if m.get("diverged"):
+        return UNTRAINED_PREFIX + "training diverged (loss became NaN or inf)"
+    if not m.get("reached", False):
+        return UNTRAINED_PREFIX + f"test accuracy {m.get('test_accuracy', 0):.3f} < target {m.get('target')}"
+    return None

@@ -277,31 +277,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     cell = item.stash.get(CELL_KEY, None)
     if cell is None:
         return
-    from ._cell_plan import item_spec, not_applicable, size_note
-    from ._outcomes import NA_PREFIX, UNTRAINED_PREFIX
+    from ._cell_plan import item_spec, subject_outcome
 
     state = _session(item.config)
-    info = item.stash.setdefault(SUBJECT_KEY, {})
-    reason = state.zoo.unsupported(cell)
-    if reason:
-        pytest.skip(NA_PREFIX + reason)
-    info["params"] = state.zoo.params(cell)
-    info["size_note"] = size_note(cell, state.zoo)
-    why = not_applicable(item_spec(item), cell, state.zoo)
-    if why:
-        pytest.skip(NA_PREFIX + why)
-    if cell in state.build_errors:
-        raise state.build_errors[cell]
-    subject = state.zoo.subject(cell)
-    info["checkpoint_sha256"] = subject.checkpoint_sha256
-    # what the cell is trained from (its store key): results kept from another machine are checked against it
-    info["checkpoint_key"] = None if cell.source else state.zoo.plan(cell).key
-    info["training"] = subject.metrics
-    m = subject.metrics
-    if m.get("diverged"):
-        pytest.skip(UNTRAINED_PREFIX + "training diverged (loss became NaN or inf)")
-    if not m.get("reached", False):
-        pytest.skip(UNTRAINED_PREFIX + f"test accuracy {m.get('test_accuracy', 0):.3f} < target {m.get('target')}")
+    skip = subject_outcome(item_spec(item), cell, state.zoo, state.build_errors, item.stash.setdefault(SUBJECT_KEY, {}))
+    if skip is not None:
+        pytest.skip(skip)
 
 
 # -- outcomes ----------------------------------------------------------------
