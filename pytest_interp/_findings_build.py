@@ -133,6 +133,20 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
     return 0
 
 
+def by_optimizer(cells: Sequence[Any], seconds: Sequence[float | None]) -> str:
+    """Cells and estimated CPU-hours per learning algorithm, most hours first: where a study's time goes."""
+    count: dict[str, int] = {}
+    hours: dict[str, float] = {}
+    unknown: set[str] = set()  # with cells nothing estimates: their hours are a lower bound
+    for cell, s in zip(cells, seconds):
+        count[cell.optimizer] = count.get(cell.optimizer, 0) + 1
+        hours[cell.optimizer] = hours.get(cell.optimizer, 0.0) + (s or 0.0) / 3600
+        if s is None:
+            unknown.add(cell.optimizer)
+    return ", ".join(f"{o} {count[o]} ({'at least ' if o in unknown else ''}{hours[o]:.1f} h)"
+                     for o in sorted(count, key=lambda o: (-hours[o], o)))
+
+
 def _by_file(files: list[str], keep: list[int]) -> str:
     """Per file, how many of its cells the time box keeps (where more than one file has cells)."""
     stems = list(dict.fromkeys(files))

@@ -189,7 +189,7 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
           seeds: int) -> int:
     """Collect each file on its grid (nothing trains) and print the plugin's plan line for it, and
     where its last results measured cells the store lacks, what `--build` would train instead."""
-    from ._findings_build import missing_cells
+    from ._findings_build import by_optimizer, missing_cells
     from ._findings_results import last_results, measured_cells
     from ._findings_spec import zoo_toml
     from ._store import default_store_dir
@@ -213,6 +213,8 @@ def _plan(args: argparse.Namespace, chosen: list[Any], sizes: list[str] | None, 
                 hours = f" (about {sum(estimated) / 3600:.1f} CPU-hours for {len(estimated)})" if estimated else ""
                 print(f"  `--build` trains {len(order)}{hours}: the others the store lacks are measured in "
                       f"{results_dir / (finding.stem + '.json')}", flush=True)
+                if order:
+                    print(f"  by learning algorithm: {by_optimizer([c for _, c, _ in order], known)}", flush=True)
     return 0
 
 

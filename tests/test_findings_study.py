@@ -49,6 +49,7 @@ def test_a_study_moved_to_a_new_store_trains_and_measures_only_what_its_results_
     assert "2 cells to run claims on: 0 stored, 2 to train" in plan.stdout, plan.stdout + plan.stderr
     assert "\n  `--build` trains 1 (about 0.0 CPU-hours for 1): the others the store lacks are measured in" \
         in plan.stdout, plan.stdout
+    assert "\n  by learning algorithm: adam 1 (0.0 h)\n" in plan.stdout, plan.stdout
     build = cli("findings", "--build", "--sizes", "1k,2k", *grid, cwd=tmp_path)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr
     assert build.stdout.startswith("pytest-interp findings: 1 cells to train for 1 file(s)"), build.stdout
@@ -228,6 +229,15 @@ def test_recorded_training_times_estimate_cells_the_store_has_never_seen(tmp_pat
     # adam s0 from its other seed's 30 s; es from adam's 0.15 s a step x step_cost 16 x its 400 steps
     assert [c.id for _, c, _ in order] == ["mlp-1k-adam-s0", "mlp-1k-es-s0", "mlp-1k-es-s1"]
     assert known == [30.0, 960.0, 960.0]
+
+
+def test_by_optimizer_says_where_the_hours_go() -> None:
+    from pytest_interp._findings_build import by_optimizer
+    from pytest_interp._grid import Cell
+
+    cells = [Cell("mlp", "1k", o, "sparse-parity", s) for o, s in [("adam", 0), ("es", 0), ("es", 1), ("sgd", 0)]]
+    assert by_optimizer(cells, [360, 3600, 7200, None]) == "es 2 (3.0 h), adam 1 (0.1 h), sgd 1 (at least 0.0 h)"
+    assert by_optimizer([], []) == ""
 
 
 def test_within_fills_each_worker_up_to_the_limit_in_order() -> None:
