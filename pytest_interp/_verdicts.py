@@ -132,6 +132,17 @@ def _measurements(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def metric_names(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The metrics one claim's results or verdicts measured, the most often measured first (ties: in
+    the order first seen). A claim that breaks at its first check records no later ones, so cells
+    measure different metrics: a table or heatmap shows one metric across its cells, never a mix."""
+    count: dict[str, int] = {}
+    for r in records:
+        for m in r.get("measurements") or []:
+            count[m["name"]] = count.get(m["name"], 0) + 1
+    return sorted(count, key=lambda name: -count[name])  # stable: ties keep the order first seen
+
+
 def aggregate(results: Iterable[Mapping[str, Any]], quorum: Quorum = Quorum()) -> list[dict[str, Any]]:
     """One verdict per (claim, variant, family, size, optimizer, task), sorted like the results."""
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)

@@ -92,6 +92,28 @@ def test_page_shows_one_symbol_per_seed_the_direction_and_escapes_cells(tmp_path
     assert "*Not run yet.*" in not_run
 
 
+def test_each_metric_gets_its_own_table_never_a_mix() -> None:
+    """A claim that breaks at its first check records no later one: each metric's table shows that
+    metric in every cell (a dash where an earlier check decided), never another metric in its place."""
+    from pytest_interp._report.findings import render_claim
+
+    def verdict(size: str, verdict: str, *ms: tuple[str, float]) -> dict[str, Any]:
+        return {"family": "mlp", "size": size, "optimizer": "adam", "verdict": verdict,
+                "measurements": [{"name": n, "mean": v, "op": ">=", "threshold": 0.7} for n, v in ms]}
+
+    def checked(size: str, outcome: str, *ms: tuple[str, float]) -> dict[str, Any]:
+        return result(outcome, size=size, measurements=[{"name": n, "value": v} for n, v in ms])
+
+    results = [checked("1k", "breaks", ("share", 0.6)), checked("10k", "holds", ("share", 0.9), ("copying", 0.99))]
+    verdicts = [verdict("1k", "breaks", ("share", 0.6)), verdict("10k", "holds", ("copying", 0.99), ("share", 0.9))]
+    text = "\n".join(render_claim("c.py::test_x", None, results, verdicts))
+    share, copying = text.split("<details><summary>")[1:]
+    assert share.startswith("share:") and "| mlp | 1k | 0.6 |" in share and "| mlp | 10k | 0.9 |" in share
+    assert "– : an earlier check" not in share
+    assert copying.startswith("copying:") and "| mlp | 1k | – |" in copying and "| mlp | 10k | 0.99 |" in copying
+    assert "– : an earlier check of the claim decided the cell" in copying
+
+
 @pytest.mark.parametrize("grid, words", [
     ({"sizes": ["1k", "10k", "100k"], "optimizers": ["sgd", "adam", "adamw"], "seeds": 3}, "full"),
     ({"sizes": ["1k", "10k"], "optimizers": ["adam"], "seeds": 1}, "reduced: no 100k; no sgd; 1 of 3 seeds"),

@@ -97,6 +97,21 @@ def test_json_for_script_round_trips_without_markup_characters() -> None:
     assert not set("<>&") & set(text) and json.loads(text) == data
 
 
+def test_a_heatmap_shows_one_metric_in_every_cell() -> None:
+    """Cells measure different metrics where a claim broke at its first check: the heatmap shows the one
+    most cells measured, and a cell without it shows no value rather than another metric's."""
+    def verdict(size: str, *ms: tuple[str, float]) -> dict[str, Any]:
+        return {"claim": "c.py::test_x", "variant": None, "family": "mlp", "size": size, "optimizer": "adam",
+                "task": "t", "verdict": "holds", "seeds_holding": 1, "seeds_run": 1,
+                "measurements": [{"name": n, "mean": v, "low": v, "high": v, "op": ">=", "threshold": 0.5}
+                                 for n, v in ms]}
+
+    page = render({"results": [], "verdicts": [verdict("1k", ("b_share", 0.25)), verdict("10k", ("b_share", 0.75)),
+                                               verdict("100k", ("a_copy", 0.125))]})
+    values = re.findall(r'<span class="val">([^<]*)</span>', page)
+    assert values == ["0.25", "0.75"], values  # a_copy sorts first but only one cell measured it
+
+
 def test_each_verdict_kind_has_its_own_colour() -> None:
     colours = {k: re.search(rf"\.k-{k}\{{background:(#[0-9a-f]{{6}})", STYLE).group(1)  # type: ignore[union-attr]
                for k in ("holds", "breaks", "mixed", "na", "untrained", "vacuous", "error")}

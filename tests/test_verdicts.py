@@ -85,3 +85,17 @@ def test_quorum_forms() -> None:
     assert parse_quorum("0.5").needed(3) == 2
     assert parse_quorum("1.0").needed(3) == 3 and str(Quorum()) == "all"
     assert parse_quorum("1").needed(3) == 1
+
+
+def test_metric_names_put_the_most_measured_first_and_keep_check_order_on_ties() -> None:
+    from pytest_interp._verdicts import metric_names
+
+    def measured(*names: str) -> dict[str, Any]:
+        return {"measurements": [{"name": n, "value": 1.0} for n in names]}
+
+    # a claim that broke at its first check recorded only that one: it is the one every cell has
+    records = [measured("share"), measured("share", "sibling", "shared"), measured("share", "sibling", "shared"),
+               {"measurements": None}, {}]
+    assert metric_names(records) == ["share", "sibling", "shared"]
+    assert metric_names([measured("b", "a"), measured("a")]) == ["a", "b"]
+    assert metric_names([measured("z", "y")]) == ["z", "y"] and metric_names([]) == []

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .._findings_spec import SECTIONS, Finding, ordered_optimizers
 from .._grid import parse_size
+from .._verdicts import metric_names
 
 SYMBOL = {"holds": "✓", "breaks": "✗", "n/a": "·", "untrained": "?", "error": "E"}
 
@@ -40,11 +41,15 @@ def _number(x: Any) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
 
 
-def _measure(v: Mapping[str, Any]) -> str:
+def _measure(v: Mapping[str, Any], name: str) -> str:
+    """The verdict's mean of one metric (its null in brackets); a cell that measured none shows its
+    verdict's symbol, one decided by another of the claim's checks a dash."""
     ms = v.get("measurements") or []
     if not ms:
         return SYMBOL.get(v["verdict"], "")
-    m = ms[0]
+    m = next((m for m in ms if m.get("name") == name), None)
+    if m is None:
+        return "–"
     text = _number(m.get("mean"))
     null = m.get("null")
     if isinstance(null, Mapping) and null.get("mean") is not None:
@@ -169,15 +174,23 @@ def render_claim(claim: str, variant: str | None, results: Sequence[Mapping[str,
             f"- **Sizes** — {axis_summary(results, 'size', sizes)}",
             f"- **Learning algorithms** — {axis_summary(results, 'optimizer', optimizers)}", ""]
     table = {(v["family"], v["size"], v["optimizer"]): v for v in verdicts}
-    m0 = next((m for v in verdicts for m in v.get("measurements") or []), None)
-    if m0 is not None:
-        out += [f"<details><summary>{_md(m0['name'])}: mean over seeds, its null in brackets "
-                f"(the claim asks {_md(m0.get('op'))} {_number(m0.get('threshold'))})</summary>", "", head, rule]
+    asked: dict[str, Mapping[str, Any]] = {}  # each metric's first verdict entry: its op and threshold
+    for v in verdicts:
+        for m in v.get("measurements") or []:
+            asked.setdefault(m["name"], m)
+    # in the order the results measured them; not those only uncounted seeds (untrained, errors) measured
+    names = [n for n in metric_names(results) if n in asked] + [n for n in asked if n not in metric_names(results)]
+    for name in names:
+        rows = []
         for fam in families:
             for size in sizes:
-                row = [_md(_measure(table[(fam, size, o)])) if (fam, size, o) in table else "" for o in optimizers]
-                out.append(f"| {fam} | {size} | " + " | ".join(row) + " |")
-        out += ["", "</details>", ""]
+                row = [_md(_measure(table[(fam, size, o)], name)) if (fam, size, o) in table else "" for o in optimizers]
+                rows.append(f"| {fam} | {size} | " + " | ".join(row) + " |")
+        note = ["", "– : an earlier check of the claim decided the cell; this metric was not measured there."] \
+            if any("| – |" in r for r in rows) else []
+        out += [f"<details><summary>{_md(name)}: mean over seeds, its null in brackets "
+                f"(the claim asks {_md(asked[name].get('op'))} {_number(asked[name].get('threshold'))})</summary>",
+                "", head, rule, *rows, *note, "", "</details>", ""]
     return out
 
 

@@ -19,6 +19,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import __version__
+from .._verdicts import metric_names
 from .html_assets import SCRIPT, STYLE
 from .trend import describe, si, span, trends as fit_trends
 
@@ -90,12 +91,13 @@ def _hover(v: Verdict) -> str:
     return "\n".join(lines)
 
 
-def _cell(v: Verdict | None) -> str:
+def _cell(v: Verdict | None, metric: str | None) -> str:
+    """One verdict's cell; its value is the claim's `metric`, the same in every cell (the hover lists all)."""
     if v is None:
         return '<td class="cell k-none" data-kind="none" title="not run"></td>'
     k = kind(v)
-    ms = v.get("measurements") or []
-    value = f'<span class="val">{esc(_num(ms[0]["mean"]))}</span>' if ms else ""
+    m = next((m for m in v.get("measurements") or [] if m["name"] == metric), None)
+    value = f'<span class="val">{esc(_num(m["mean"]))}</span>' if m else ""
     mixed = f'<span class="val">{esc(v["verdict"].split(" ", 1)[1])}</span>' if k == "mixed" else ""
     return (f'<td class="cell k-{esc(k.replace("/", ""))}" data-kind="{esc(k)}" data-family="{esc(v["family"])}" '
             f'data-size="{esc(v["size"])}" title="{esc(_hover(v))}"><span class="sym">{esc(SYMBOL[k])}</span>'
@@ -105,6 +107,7 @@ def _cell(v: Verdict | None) -> str:
 def _heatmaps(vs: Sequence[Verdict], families: list[str], sizes: list[str], optimizers: list[str]) -> str:
     tasks = sorted({str(v["task"]) for v in vs})
     at = {(v["family"], v["size"], v["optimizer"], v["task"]): v for v in vs}
+    metric = next(iter(metric_names(vs)), None)  # the one most cells measured
     panels = []
     for opt in optimizers:
         head = "".join(f'<th scope="col" data-size="{esc(s)}">{esc(s)}</th>' for s in sizes)
@@ -112,7 +115,7 @@ def _heatmaps(vs: Sequence[Verdict], families: list[str], sizes: list[str], opti
         for fam in families:
             for task in tasks:
                 name = fam if len(tasks) == 1 else f"{fam} · {task}"
-                cells = "".join(_cell(at.get((fam, s, opt, task))) for s in sizes)
+                cells = "".join(_cell(at.get((fam, s, opt, task)), metric) for s in sizes)
                 rows.append(f'<tr data-family="{esc(fam)}"><th scope="row">{esc(name)}</th>{cells}</tr>')
         panels.append(f'<div class="panel" data-optimizer="{esc(opt)}"><h4>{esc(opt)}</h4>'
                       f'<table class="heat"><thead><tr><th></th>{head}</tr></thead>'
