@@ -120,6 +120,9 @@ def build_missing(args: argparse.Namespace, chosen: list[Any], sizes: list[str] 
         print(f"pytest-interp findings: --hours {args.hours:g}: {len(keep)} of {len(order)} cells should finish "
               f"in time on {args.workers} worker(s) (about {fit:.1f} CPU-hours); {len(order) - len(keep)} are "
               f"left for a later build{_by_file(files, keep)}", flush=True)
+        if device != "cpu":  # the estimates come from CPU training times: nothing records a GPU's yet
+            print(f"pytest-interp findings: --hours goes by CPU training times; on {device} the cells likely "
+                  f"finish sooner, so it keeps fewer than would fit", flush=True)
         order = [order[i] for i in keep]
     if not order:
         return 0

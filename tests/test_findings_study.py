@@ -188,6 +188,11 @@ def test_a_file_by_file_build_finishes_the_file_with_least_left_first(
     assert "8 cells to train (1 go on from where an interrupted build stopped) for 2 file(s), file by file" in out
     # nothing says how long a cell takes (each counts an hour): 5 of 8 fit, and it says whose they are
     assert "5 of 8 cells should finish in time" in out and "(test_big 1 of 4, test_small 4 of 4)" in out, out
+    assert "goes by CPU training times" not in out
+    monkeypatch.setattr("pytest_interp._options.check_device", lambda device: None)  # no GPU needed to plan
+    assert main(["findings", str(tmp_path / "claims"), "--build", "--file-by-file", "--store", str(store),
+                 "--sizes", "1k,2k", "--optimizers", "adam,es", "--seeds", "1", "--hours", "5", "--device", "cuda"]) == 0
+    assert "--hours goes by CPU training times; on cuda the cells likely finish sooner" in capsys.readouterr().out
 
 
 def test_cli_build_takes_an_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
