@@ -34,7 +34,8 @@ rises as the cleanup phase predicts: .45-.67 where test accuracy first reaches .
 measure, not evidence against the paper. Adam and Muon at 100k end at .49-.50 (commutativity
 again), every mlp at 100k at <= .005. Reptile's meta-learning over offset tasks lifts the 1k mlp
 to test .70 and .85 on two seeds (still under the target, so `untrained`); L-BFGS at 10k stays at
-.01-.02 (mlp) and .50 (transformer, 3 of 3 seeds). The seed claim compares two trained seeds and
+.01-.02 (mlp) and .50 (transformer, 3 of 3 seeds). ES trains no cell so far (the mlp at 1k: test
+.016-.020). The seed claim compares two trained seeds and
 records no null beside its numbers; its nulls are the control's top-5 share, the other claim's
 null (.21-.24 in the decided cells), and, for the shared top-3 frequencies, the .35 that two
 random sets of 3 of the 26 frequencies share on average.
