@@ -26,7 +26,7 @@ class Entry:
 
     kind: Kind
     path: Path
-    bytes: int
+    size: int  # bytes on disk
     modified: float  # seconds since the epoch
     cell: str | None = None
     info: dict[str, Any] = field(default_factory=dict)

@@ -178,10 +178,13 @@ def training_status(cell: Mapping[str, Any], store_dir: str, hparams: Mapping[st
 
 
 def duration(seconds: float) -> str:
-    """'40 s', '25 min', '2.5 h': as precise as a pace extrapolated from a snapshot deserves."""
+    """'40 s', '25 min', '2.5 h', '7 days': as precise as a pace extrapolated from a snapshot (or a
+    snapshot's age) deserves."""
     if seconds < 90:
         return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 2 * 86400 else f"{seconds / 86400:.0f} days"
 
 
 def printed_heartbeat(start: float) -> Heartbeat:

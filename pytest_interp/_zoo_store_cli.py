@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(root: Path, match: str | None) -> int:
     from ._store_contents import contents, outcome
+    from ._zoo_build import duration
 
     entries = [e for e in contents(root) if match is None or match in (e.cell or e.path.stem)]
     checkpoints = [e for e in entries if e.kind == "checkpoint"]
@@ -72,7 +73,7 @@ def _list(root: Path, match: str | None) -> int:
         width = max(len(e.cell or e.path.stem) for e in snapshots)
         for e in snapshots:
             at = "unreadable" if e.info.get("unreadable") else _position(e.info)
-            print(f"  {_text(e.cell or e.path.stem):<{width}}  {at}, written {_age(now - e.modified)} ago"
+            print(f"  {_text(e.cell or e.path.stem):<{width}}  {at}, written {duration(now - e.modified)} ago"
                   + (f" ({_text(str(e.info['device']))})" if e.info.get("device") not in (None, "cpu") else ""))
     return 0
 
@@ -105,15 +106,7 @@ def _num(value: object, fmt: str) -> str:
 
 
 def _mb(entries: list) -> str:  # type: ignore[type-arg]
-    return f"{sum(e.bytes for e in entries) / 1e6:.1f} MB"
-
-
-def _age(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{max(seconds, 0) / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
+    return f"{sum(e.size for e in entries) / 1e6:.1f} MB"
 
 
 def _text(value: str) -> str:

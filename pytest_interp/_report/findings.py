@@ -179,18 +179,16 @@ def render_claim(claim: str, variant: str | None, results: Sequence[Mapping[str,
         for m in v.get("measurements") or []:
             asked.setdefault(m["name"], m)
     # in the order the results measured them; not those only uncounted seeds (untrained, errors) measured
-    names = [n for n in metric_names(results) if n in asked] + [n for n in asked if n not in metric_names(results)]
-    for name in names:
-        rows = []
-        for fam in families:
-            for size in sizes:
-                row = [_md(_measure(table[(fam, size, o)], name)) if (fam, size, o) in table else "" for o in optimizers]
-                rows.append(f"| {fam} | {size} | " + " | ".join(row) + " |")
+    measured = metric_names(results)
+    for name in [n for n in measured if n in asked] + [n for n in asked if n not in measured]:
+        grid = [(fam, size, [_measure(table[(fam, size, o)], name) if (fam, size, o) in table else ""
+                             for o in optimizers]) for fam in families for size in sizes]
         note = ["", "– : an earlier check of the claim decided the cell; this metric was not measured there."] \
-            if any("| – |" in r for r in rows) else []
+            if any("–" in row for _, _, row in grid) else []
         out += [f"<details><summary>{_md(name)}: mean over seeds, its null in brackets "
                 f"(the claim asks {_md(asked[name].get('op'))} {_number(asked[name].get('threshold'))})</summary>",
-                "", head, rule, *rows, *note, "", "</details>", ""]
+                "", head, rule, *(f"| {fam} | {size} | " + " | ".join(_md(c) for c in row) + " |" for fam, size, row in grid),
+                *note, "", "</details>", ""]
     return out
 
 

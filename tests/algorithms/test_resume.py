@@ -278,7 +278,8 @@ def test_the_snapshot_interval_comes_from_the_environment(monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("seconds, said", [(0.2, "1 s"), (40, "40 s"), (89.6, "90 s"), (90, "2 min"),
-                                           (1500, "25 min"), (5399, "90 min"), (5400, "1.5 h"), (9000, "2.5 h")])
+                                           (1500, "25 min"), (5399, "90 min"), (5400, "1.5 h"), (9000, "2.5 h"),
+                                           (2 * 86400 - 1, "48.0 h"), (7 * 86400, "7 days")])
 def test_the_heartbeat_says_time_left_as_precisely_as_a_pace_deserves(seconds: float, said: str) -> None:
     from pytest_interp._zoo_build import duration
 
