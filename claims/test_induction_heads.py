@@ -34,11 +34,12 @@ Shampoo too (prefix matching .84-.99, copying .99-1.00). Under L-BFGS at 10k att
 (prefix matching .95-.98, copying .99), attn-only-1l breaks (.05-.12, copying .08-.15), the
 transformer with MLPs holds (.95-.99, copying .96-.99) and the LSTM stays under the target. At
 100k L-BFGS gives the same split: attn-only holds both claims on 3 of 3 seeds (prefix matching
-.97-.98, copying score .995-.998, copying accuracy .99), the transformer with MLPs on the 2 seeds
-trained so far (.975-.985, copying accuracy .98-.99), attn-only-1l breaks (test accuracy .25-.30
+.97-.98, copying score .995-.998, copying accuracy .99), the transformer with MLPs too (3 of 3
+seeds: .97-.985, copying accuracy .98-.99), attn-only-1l breaks (test accuracy .25-.30
 against the .05 target; prefix matching .29-.36, copying accuracy .17-.22) and the LSTM stays
 under the target (test .017-.029). ES trains no cell at 1k (attn-only, attn-only-1l, transformer,
-LSTM: test .013-.020), nor attn-only-1l at 10k (.038-.039). Reptile is n/a (repeated tokens offer
+LSTM: test .013-.020) nor at 10k (attn-only .021-.038, attn-only-1l .038-.039, transformer
+.016-.020, LSTM .020-.023). Reptile is n/a (repeated tokens offer
 no family of related tasks).
 """
 
