@@ -40,7 +40,7 @@ against the .05 target; prefix matching .29-.36, copying accuracy .17-.22) and t
 under the target (test .017-.029). ES trains no cell at 1k (attn-only, attn-only-1l, transformer,
 LSTM: test .013-.020) nor at 10k (attn-only .021-.038, attn-only-1l .038-.039, transformer
 .016-.020, LSTM .020-.023) nor at 100k so far (attn-only .018-.022, attn-only-1l .020-.023, LSTM
-.014-.018; the transformer's 3 seeds are not trained yet). Reptile is n/a (repeated tokens offer
+.014-.018, transformer .017 on seed 0; its seeds 1 and 2 are not trained yet). Reptile is n/a (repeated tokens offer
 no family of related tasks).
 """
 
