@@ -50,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(root: Path, match: str | None) -> int:
     from ._store_contents import contents, outcome
-    from ._zoo_build import duration
 
     entries = [e for e in contents(root) if match is None or match in (e.cell or e.path.stem)]
     checkpoints = [e for e in entries if e.kind == "checkpoint"]
@@ -73,9 +72,19 @@ def _list(root: Path, match: str | None) -> int:
         width = max(len(e.cell or e.path.stem) for e in snapshots)
         for e in snapshots:
             at = "unreadable" if e.info.get("unreadable") else _position(e.info)
-            print(f"  {_text(e.cell or e.path.stem):<{width}}  {at}, written {duration(now - e.modified)} ago"
+            print(f"  {_text(e.cell or e.path.stem):<{width}}  {at}, {_age(now - e.modified)}"
                   + (f" ({_text(str(e.info['device']))})" if e.info.get("device") not in (None, "cpu") else ""))
     return 0
+
+
+def _age(seconds: float) -> str:
+    """'written 5 min ago'; a file dated ahead of this clock (a store copied from a machine whose clock
+    runs ahead) says so rather than reading as just written."""
+    from ._zoo_build import duration
+
+    if seconds < -1:
+        return f"dated {duration(-seconds)} ahead of this machine's clock"
+    return f"written {duration(max(seconds, 0.0))} ago"
 
 
 def _prune(root: Path, days: float, dry_run: bool) -> int:

@@ -96,6 +96,13 @@ def test_cli_lists_and_prunes(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "mlp-1k-adam-sparse-parity-s0" in out and "0.970  trained" in out and "0.500  untrained" in out
     assert re.search(r"\n  mlp-100k-es-sparse-parity-s0 +step 1200 of 2000, written \d+ s ago\n", out), out
     assert re.search(rf"\n  {'d' * 64} +step 7, written 7 days ago\n", out), out
+    ahead = time.time() + 3 * 3600  # a store copied from a machine whose clock runs ahead
+    for e in contents(tmp_path):
+        if e.kind == "snapshot" and e.cell == "mlp-100k-es-sparse-parity-s0":
+            os.utime(e.path, (ahead, ahead))
+    assert main(["zoo", "list", "--store", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\n  mlp-100k-es-sparse-parity-s0 +step 1200 of 2000, dated 3.0 h ahead of this machine's clock\n", out), out
     assert main(["zoo", "list", "--store", str(tmp_path), "--match", "adam"]) == 0
     out = capsys.readouterr().out
     assert "1 checkpoints" in out and "es-sparse" not in out
