@@ -20,7 +20,7 @@ transformer with MLPs (Adam) .70 / .997 / .70. attn-only-1l reached only .13 acc
 steps, LSTM .10, GRU .07, SSM .08 (chance .016): the task's target is 3x chance (0.05), so these
 cells count as trained and both claims break on them (attn-only-1l at 10k, Adam, 700 steps:
 prefix matching below .5, copying far below .5). That agrees with the paper's direction.
-Across the grid trained so far (a stored-only run; nothing at 100k yet): at 10k attn-only holds
+Across the full grid: at 10k attn-only holds
 under Adam, SGD, Muon and Shampoo (3 seeds each), so does the transformer with MLPs (3 seeds each;
 prefix matching .79-.92, copying .71-.95), attn-only-1l breaks under all four (3 seeds each) and
 the LSTM's copying breaks. At 1k the attn-only-1l cells that reached the target (Adam, L-BFGS;
@@ -39,9 +39,10 @@ seeds: .97-.985, copying accuracy .98-.99), attn-only-1l breaks (test accuracy .
 against the .05 target; prefix matching .29-.36, copying accuracy .17-.22) and the LSTM stays
 under the target (test .017-.029). ES trains no cell at 1k (attn-only, attn-only-1l, transformer,
 LSTM: test .013-.020) nor at 10k (attn-only .021-.038, attn-only-1l .038-.039, transformer
-.016-.020, LSTM .020-.023) nor at 100k so far (attn-only .018-.022, attn-only-1l .020-.023, LSTM
-.014-.018, transformer .017 on seed 0; its seeds 1 and 2 are not trained yet). Reptile is n/a (repeated tokens offer
-no family of related tasks).
+.016-.020, LSTM .020-.023) nor at 100k (attn-only .018-.022, attn-only-1l .020-.023, LSTM
+.014-.018, transformer .017-.018): ranks over 64 antithetic losses do not find the
+prefix-matching circuit within 2000 generations at any size, on any family. Reptile is n/a
+(repeated tokens offer no family of related tasks).
 """
 
 import pytest_interp as interp
