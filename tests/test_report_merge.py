@@ -197,6 +197,43 @@ def test_carry_forward_drops_last_results_it_cannot_vouch_for(change: dict[str, 
     assert doc["results"] == new["results"] and doc["not_stored"] == ["mlp-1k-adam-t-s0"] and "carried_from" not in doc
 
 
+def _untrained_carry(fresh_variant: str | None = None, key_now: str = "k1", reached: bool = False,
+                     keys: bool = True) -> tuple[dict[str, Any], int, int]:
+    """A stored-only run of an edited claim (new source hash) beside last results whose cell the
+    store lacks and whose recorded training missed the target."""
+    fresh = _row("lstm", "holds", 0.95, size="10k")
+    fresh["provenance"] = {"claim_sha256": "edited"}
+    fresh["variant"] = fresh_variant
+    new = _doc([fresh], not_stored=["mlp-1k-adam-t-s0"])
+    old = _row("mlp", "untrained", 0.5)
+    old.update(measurements=[], reason="test accuracy 0.500 < target 0.9",
+               training={"steps": 10, "seconds": 0.5, "reached": reached, "test_accuracy": 0.5, "target": 0.9})
+    old["provenance"]["checkpoint_key"] = "k1"
+    return merge_module.carry_forward(new, _doc([old]), {"test_probe"},
+                                      keys={"mlp-1k-adam-t-s0": key_now} if keys else None)
+
+
+def test_an_untrained_result_survives_an_edited_claim_body() -> None:
+    # untrained is decided from the cell's training before the body runs: editing the body cannot change it
+    doc, kept, dropped = _untrained_carry()
+    assert (kept, dropped) == (1, 0)
+    assert sorted((r["cell"], r["outcome"]) for r in doc["results"]) == [("lstm-10k-adam-t-s0", "holds"),
+                                                                         ("mlp-1k-adam-t-s0", "untrained")]
+    assert doc["not_stored"] == [] and doc["stats"]["carried"] == 1
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"fresh_variant": "k=2"}, "the edited claim no longer has the result's variant"),
+    ({"key_now": "k2"}, "the cell would be trained under another key now"),
+    ({"reached": True}, "the recorded training reached its target, so the body decided the outcome"),
+    ({"keys": False}, "the run cannot check the cell's store key"),
+])
+def test_an_edited_claim_drops_untrained_results_it_cannot_vouch_for(change: dict[str, Any], why: str) -> None:
+    doc, kept, dropped = _untrained_carry(**change)
+    assert (kept, dropped) == (0, 1), why
+    assert [r["cell"] for r in doc["results"]] == ["lstm-10k-adam-t-s0"]
+
+
 def test_a_provenance_field_only_one_file_records_is_no_conflict(tmp_path: Path) -> None:
     older, newer = _row("mlp", "holds", 0.95), _row("mlp", "holds", 0.95)
     newer["provenance"] = {**newer["provenance"], "checkpoint_key": "k1"}

@@ -204,13 +204,14 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     """A stored-only run's results with the `last` results kept for what it could not measure
     (a store on another machine, or one pruned since): each (claim, variant, cell) the run left
     out, on a cell of its grid, of a claim the file still has (`claims`: function names) whose
-    source has not changed where the run can tell, on a cell trained as it would be now (`keys`:
-    store keys by cell, checked against a result's `checkpoint_key`). Returns (document, results
-    kept, results dropped); verdicts and trends are recomputed over both, so a long study
-    survives moving."""
+    source has not changed where the run can tell (an `untrained` one survives a changed source:
+    `_decided_by_training`), on a cell trained as it would be now (`keys`: store keys by cell,
+    checked against a result's `checkpoint_key`). Returns (document, results kept, results
+    dropped); verdicts and trends are recomputed over both, so a long study survives moving."""
     from .results import build
 
     mine = {_key(r) for r in new["results"]}
+    variants = {(r["claim"], r.get("variant") or "") for r in new["results"]}
     hashes: dict[str, set[str]] = {}
     for r in new["results"]:
         hashes.setdefault(r["claim"], set()).add(str((r.get("provenance") or {}).get("claim_sha256")))
@@ -222,7 +223,7 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
             continue
         same_claim = claims is None or r["claim"].split("::")[-1].split("[")[0] in claims
         sha = str((r.get("provenance") or {}).get("claim_sha256"))
-        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]]
+        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or _decided_by_training(r, variants, keys)
         was = (r.get("provenance") or {}).get("checkpoint_key")
         same_training = keys is None or was is None or keys.get(r["cell"], was) == was
         if same_claim and unchanged and same_training and _in_grid(r, grid):
@@ -239,6 +240,21 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
                 new.get("stopped_early"), None if not_stored is None else [k for k in not_stored if k not in carried])
     doc["carried_from"] = last_name
     return doc, len(kept), dropped
+
+
+def _decided_by_training(r: Mapping[str, Any], variants: Collection[tuple[str, str]],
+                         keys: Mapping[str, str] | None) -> bool:
+    """Whether a result's outcome came from its cell's training alone, so an edited claim body
+    cannot change it: a cell whose recorded training missed its target (or diverged) is
+    `untrained` before any body runs (an n/a that new `needs` imply is measured anew and wins),
+    on a cell whose store key is known and checked, of a variant the claim still has (its
+    parametrization is part of its source)."""
+    training = r.get("training")
+    training = training if isinstance(training, Mapping) else {}
+    missed = training.get("reached") is False or training.get("diverged") is True
+    return (r.get("outcome") == "untrained" and missed and keys is not None
+            and (r.get("provenance") or {}).get("checkpoint_key") is not None
+            and (r["claim"], r.get("variant") or "") in variants)
 
 
 def _in_grid(r: Mapping[str, Any], grid: Mapping[str, Any]) -> bool:
