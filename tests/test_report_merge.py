@@ -198,7 +198,7 @@ def test_carry_forward_drops_last_results_it_cannot_vouch_for(change: dict[str, 
 
 
 def _untrained_carry(fresh_variant: str | None = None, key_now: str = "k1", reached: bool = False,
-                     keys: bool = True) -> tuple[dict[str, Any], int, int]:
+                     record: bool = True) -> tuple[dict[str, Any], int, int]:
     """A stored-only run of an edited claim (new source hash) beside last results whose cell the
     store lacks and whose recorded training missed the target."""
     fresh = _row("lstm", "holds", 0.95, size="10k")
@@ -207,10 +207,10 @@ def _untrained_carry(fresh_variant: str | None = None, key_now: str = "k1", reac
     new = _doc([fresh], not_stored=["mlp-1k-adam-t-s0"])
     old = _row("mlp", "untrained", 0.5)
     old.update(measurements=[], reason="test accuracy 0.500 < target 0.9",
-               training={"steps": 10, "seconds": 0.5, "reached": reached, "test_accuracy": 0.5, "target": 0.9})
+               training={"steps": 10, "seconds": 0.5, "reached": reached, "test_accuracy": 0.5, "target": 0.9}
+               if record else None)
     old["provenance"]["checkpoint_key"] = "k1"
-    return merge_module.carry_forward(new, _doc([old]), {"test_probe"},
-                                      keys={"mlp-1k-adam-t-s0": key_now} if keys else None)
+    return merge_module.carry_forward(new, _doc([old]), {"test_probe"}, keys={"mlp-1k-adam-t-s0": key_now})
 
 
 def test_an_untrained_result_survives_an_edited_claim_body() -> None:
@@ -226,7 +226,7 @@ def test_an_untrained_result_survives_an_edited_claim_body() -> None:
     ({"fresh_variant": "k=2"}, "the edited claim no longer has the result's variant"),
     ({"key_now": "k2"}, "the cell would be trained under another key now"),
     ({"reached": True}, "the recorded training reached its target, so the body decided the outcome"),
-    ({"keys": False}, "the run cannot check the cell's store key"),
+    ({"record": False}, "the result records no training to vouch that the cell missed its target"),
 ])
 def test_an_edited_claim_drops_untrained_results_it_cannot_vouch_for(change: dict[str, Any], why: str) -> None:
     doc, kept, dropped = _untrained_carry(**change)

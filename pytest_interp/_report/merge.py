@@ -223,7 +223,7 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
             continue
         same_claim = claims is None or r["claim"].split("::")[-1].split("[")[0] in claims
         sha = str((r.get("provenance") or {}).get("claim_sha256"))
-        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or _decided_by_training(r, variants, keys)
+        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or _decided_by_training(r, variants)
         was = (r.get("provenance") or {}).get("checkpoint_key")
         same_training = keys is None or was is None or keys.get(r["cell"], was) == was
         if same_claim and unchanged and same_training and _in_grid(r, grid):
@@ -242,19 +242,16 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     return doc, len(kept), dropped
 
 
-def _decided_by_training(r: Mapping[str, Any], variants: Collection[tuple[str, str]],
-                         keys: Mapping[str, str] | None) -> bool:
+def _decided_by_training(r: Mapping[str, Any], variants: Collection[tuple[str, str]]) -> bool:
     """Whether a result's outcome came from its cell's training alone, so an edited claim body
     cannot change it: a cell whose recorded training missed its target (or diverged) is
-    `untrained` before any body runs (an n/a that new `needs` imply is measured anew and wins),
-    on a cell whose store key is known and checked, of a variant the claim still has (its
-    parametrization is part of its source)."""
+    `untrained` before any body runs (an n/a that new `needs` imply is measured anew and wins;
+    the training itself is checked like any kept result's), of a variant the claim still has
+    (its parametrization is part of its source)."""
     training = r.get("training")
     training = training if isinstance(training, Mapping) else {}
     missed = training.get("reached") is False or training.get("diverged") is True
-    return (r.get("outcome") == "untrained" and missed and keys is not None
-            and (r.get("provenance") or {}).get("checkpoint_key") is not None
-            and (r["claim"], r.get("variant") or "") in variants)
+    return r.get("outcome") == "untrained" and missed and (r["claim"], r.get("variant") or "") in variants
 
 
 def _in_grid(r: Mapping[str, Any], grid: Mapping[str, Any]) -> bool:
