@@ -39,10 +39,14 @@ to test .70 and .85 on two seeds (still under the target, so `untrained`); L-BFG
 3 of 3 seeds: memorized pairs, a little under commutativity's .50). ES trains no cell: the mlp
 ends at test .010-.020 at 1k, 10k and 100k, the transformer at .015-.022 at 1k and .066-.079 at
 10k (3 of 3 seeds, a little above chance's .019), not near the .95 target; the transformer at
-100k under ES is not trained yet. The seed claim compares two trained seeds and records no null
-beside its numbers; its nulls are the control's top-5 share, the other claim's
-null (.21-.24 in the decided cells), and, for the shared top-3 frequencies, the .35 that two
-random sets of 3 of the 26 frequencies share on average.
+100k under ES is not trained yet. The seed claim records beside each number the same
+measurement on both seeds' untrained controls: top-5 shares .21-.26, and the two controls share 0
+of their top-3 frequencies (seeds 0/1) or 1 (seeds 2/0; two random sets of 3 of the 26
+frequencies share .35 on average), where the grokked pairs share 1 and 0: the shared count alone
+does not tell grokked seeds from random ones, which is why the claim first requires both shares
+above .70. The AdamW transformer cells were retrained on this report's machine (the others are
+kept from earlier runs): the top-5 shares moved by up to .04 (10k .74-.91, 100k .62-.65) and no
+outcome changed.
 """
 
 import pytest_interp as interp
@@ -92,12 +96,16 @@ def test_the_seed_picks_the_key_frequencies(model):
     other = model.sibling(1 if seed == 0 else 0)  # seeds 0 and 1 compare with each other, the rest with 0
     if model.trained and not other.metrics.get("reached", False):
         raise interp.NotApplicable(f"the sibling at seed {other.cell.seed} did not grok: nothing to compare")
+    # the nulls: both seeds' cells at initialization (a control's control is itself)
+    mine, theirs = model.control(), other.control()
     # 0.7 as above: two random embeddings trivially pick different frequencies, so the claim is
     # about key frequencies only once both embeddings have them (this makes it break on the control).
-    for name, subject in (("top5_fourier_share", model), ("sibling_top5_fourier_share", other)):
-        interp.check(name, interp.fourier_concentration(_number_embedding(subject), k=TOP_K).share, ">=", 0.7)
+    for name, subject, null in (("top5_fourier_share", model, mine), ("sibling_top5_fourier_share", other, theirs)):
+        interp.check(name, interp.fourier_concentration(_number_embedding(subject), k=TOP_K).share, ">=", 0.7,
+                     null=interp.fourier_concentration(_number_embedding(null), k=TOP_K).share)
     shared = len(_key_frequencies(model) & _key_frequencies(other))
     # 1: Chughtai et al. and PILOTS.md found disjoint key frequencies across seeds; two random sets of
     # 3 of the 26 frequencies at p = 53 share .35 on average. Measured: seeds 0/1 share 1 ({18, 20, 23}
     # vs {22, 15, 23}), seed 2 ({5, 10, 13}) none with seed 0.
-    interp.check("shared_top3_frequencies", shared, "<=", 1)
+    interp.check("shared_top3_frequencies", shared, "<=", 1,
+                 null=len(_key_frequencies(mine) & _key_frequencies(theirs)))
