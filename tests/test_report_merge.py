@@ -234,6 +234,25 @@ def test_an_edited_claim_drops_untrained_results_it_cannot_vouch_for(change: dic
     assert [r["cell"] for r in doc["results"]] == ["lstm-10k-adam-t-s0"]
 
 
+def test_a_cell_an_edited_claim_must_measure_again_stays_not_stored() -> None:
+    from pytest_interp._findings_results import measured_cells
+
+    def claim(row: dict[str, Any], name: str, sha: str) -> dict[str, Any]:
+        return {**row, "claim": f"c.py::{name}", "provenance": {"claim_sha256": sha, "checkpoint_key": "k1"}}
+
+    fresh = _row("lstm", "holds", 0.95, size="10k")
+    new = _doc([claim(fresh, "test_probe", "x"), claim(fresh, "test_edited", "edited")],
+               not_stored=["mlp-1k-adam-t-s0"])
+    old = _row("mlp", "holds", 0.95)
+    last = _doc([claim(old, "test_probe", "x"), claim(old, "test_edited", "before")])
+    doc, kept, dropped = merge_module.carry_forward(new, last, {"test_probe", "test_edited"},
+                                                    keys={"mlp-1k-adam-t-s0": "k1"})
+    assert (kept, dropped) == (1, 1)  # the unedited claim's result is kept, the edited one's is not
+    # so the cell is still not stored: a build trains it and the edited claim gets measured there
+    assert doc["not_stored"] == ["mlp-1k-adam-t-s0"] and "mlp-1k-adam-t-s0" not in measured_cells(doc)
+    merge_module.validate(doc, "carried")
+
+
 def test_a_provenance_field_only_one_file_records_is_no_conflict(tmp_path: Path) -> None:
     older, newer = _row("mlp", "holds", 0.95), _row("mlp", "holds", 0.95)
     newer["provenance"] = {**newer["provenance"], "checkpoint_key": "k1"}

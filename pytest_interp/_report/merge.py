@@ -206,8 +206,10 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     out, on a cell of its grid, of a claim the file still has (`claims`: function names) whose
     source has not changed where the run can tell (an `untrained` one survives a changed source:
     `_decided_by_training`), on a cell trained as it would be now (`keys`: store keys by cell,
-    checked against a result's `checkpoint_key`). Returns (document, results kept, results
-    dropped); verdicts and trends are recomputed over both, so a long study survives moving."""
+    checked against a result's `checkpoint_key`). A cell stays in `not_stored` while an edited
+    claim's result on it is dropped, even if another claim's is kept, so a build trains it.
+    Returns (document, results kept, results dropped); verdicts and trends are recomputed over
+    both, so a long study survives moving."""
     from .results import build
 
     mine = {_key(r) for r in new["results"]}
@@ -218,6 +220,7 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     grid = new.get("grid") or {}
     kept: list[dict[str, Any]] = []
     dropped = 0
+    remeasure: set[str] = set()  # cells an edited claim must be measured on again: still not stored
     for r in last["results"]:
         if _key(r) in mine:
             continue
@@ -230,9 +233,11 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
             kept.append(dict(r))
         else:
             dropped += 1
+            if same_claim and same_training and _in_grid(r, grid):
+                remeasure.add(r["cell"])
     if not kept:
         return dict(new), 0, dropped
-    carried = {r["cell"] for r in kept}
+    carried = {r["cell"] for r in kept} - remeasure  # a build trains what stays `not_stored`
     stats = {**(new.get("stats") or {}), "carried": len(kept)}
     stats["results"] = len(new["results"]) + len(kept)
     not_stored = new.get("not_stored")
