@@ -213,7 +213,7 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     from .results import build
 
     mine = {_key(r) for r in new["results"]}
-    variants = {(r["claim"], r.get("variant") or "") for r in new["results"]}
+    variants = {(claim, variant) for claim, variant, _ in mine}
     hashes: dict[str, set[str]] = {}
     for r in new["results"]:
         hashes.setdefault(r["claim"], set()).add(str((r.get("provenance") or {}).get("claim_sha256")))
@@ -229,11 +229,12 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
         unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or _decided_by_training(r, variants)
         was = (r.get("provenance") or {}).get("checkpoint_key")
         same_training = keys is None or was is None or keys.get(r["cell"], was) == was
-        if same_claim and unchanged and same_training and _in_grid(r, grid):
+        still_wanted = same_claim and same_training and _in_grid(r, grid)
+        if still_wanted and unchanged:
             kept.append(dict(r))
         else:
             dropped += 1
-            if same_claim and same_training and _in_grid(r, grid):
+            if still_wanted:  # only the claim's source changed: measure it there again
                 remeasure.add(r["cell"])
     if not kept:
         return dict(new), 0, dropped
