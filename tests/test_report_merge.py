@@ -263,3 +263,14 @@ def test_a_provenance_field_only_one_file_records_is_no_conflict(tmp_path: Path)
     c = _write(tmp_path / "c.json", [newer])
     with pytest.raises(merge_module.ResultsFileError, match="differing provenance"):
         merge_module.merge([(str(a), merge_module.load_results(a)), (str(c), merge_module.load_results(c))])
+
+
+def test_a_merge_keeps_a_cell_the_carrying_file_both_measured_and_lists_as_not_stored() -> None:
+    # carry_forward leaves a cell in `not_stored` beside kept results when an edited claim must be
+    # measured there again; merging that file with itself or another must not lose the mark
+    row = _row("mlp", "holds", 0.95)
+    carried = _doc([row], not_stored=["mlp-1k-adam-t-s0"])
+    other = _doc([_row("lstm", "breaks", 0.6)], not_stored=[])
+    doc = merge_module.merge([("carried.json", carried), ("other.json", other)])
+    assert doc["not_stored"] == ["mlp-1k-adam-t-s0"]
+    merge_module.validate(doc, "merged")

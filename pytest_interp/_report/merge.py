@@ -191,7 +191,9 @@ def merge(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     stats["results"] = len(rows)
     stopped = "; ".join(f"{name}: {d['stopped_early']}" for name, d in docs if d.get("stopped_early"))
     lists = [d["not_stored"] for _, d in docs if d.get("not_stored") is not None]
-    measured = {r["cell"] for r in rows}  # a cell one shard lacked and another measured is not missing
+    # a cell one shard lacked and another measured is not missing; one a file both has results for and
+    # lists (a carried-forward file whose edited claim must be measured there again) still is
+    measured = {r["cell"] for _, d in docs for r in d["results"] if r["cell"] not in (d.get("not_stored") or ())}
     not_stored = sorted({k for keys in lists for k in keys} - measured) if lists else None
     doc = build(rows, stats, grid, quorum_of(grid["quorum"]), stopped or None, not_stored)
     doc["merged_from"] = [name for name, _ in docs]
