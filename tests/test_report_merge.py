@@ -274,3 +274,20 @@ def test_a_merge_keeps_a_cell_the_carrying_file_both_measured_and_lists_as_not_s
     doc = merge_module.merge([("carried.json", carried), ("other.json", other)])
     assert doc["not_stored"] == ["mlp-1k-adam-t-s0"]
     merge_module.validate(doc, "merged")
+
+
+def test_a_variant_an_edited_claim_no_longer_has_does_not_keep_its_cell_not_stored() -> None:
+    def claim(row: dict[str, Any], name: str, sha: str, variant: str = "") -> dict[str, Any]:
+        return {**row, "claim": f"c.py::{name}", "variant": variant,
+                "provenance": {"claim_sha256": sha, "checkpoint_key": "k1"}}
+
+    fresh = _row("lstm", "holds", 0.95, size="10k")
+    new = _doc([claim(fresh, "test_probe", "x"), claim(fresh, "test_edited", "edited", "b")],
+               not_stored=["mlp-1k-adam-t-s0"])
+    old = _row("mlp", "holds", 0.95)
+    last = _doc([claim(old, "test_probe", "x"), claim(old, "test_edited", "before", "a")])
+    doc, kept, dropped = merge_module.carry_forward(new, last, {"test_probe", "test_edited"},
+                                                    keys={"mlp-1k-adam-t-s0": "k1"})
+    assert (kept, dropped) == (1, 1)
+    # variant 'a' is gone from the claim: nothing is left to measure there, so no build trains the cell
+    assert doc["not_stored"] == []
