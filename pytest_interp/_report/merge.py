@@ -209,7 +209,8 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     source has not changed where the run can tell (an `untrained` one survives a changed source:
     `_decided_by_training`), on a cell trained as it would be now (`keys`: store keys by cell,
     checked against a result's `checkpoint_key`). A cell stays in `not_stored` while an edited
-    claim's result on it is dropped (of a variant the claim still has), even if another claim's is kept, so a build trains it.
+    claim's result on it is dropped (of a variant the claim still has), even if another claim's
+    is kept, so a build trains it.
     Returns (document, results kept, results dropped); verdicts and trends are recomputed over
     both, so a long study survives moving."""
     from .results import build
