@@ -17,7 +17,7 @@ Measured here (transformer 10k, AdamW as above): p = 53, seeds 0-2 grokked at st
 token embeddings) memorized and never generalized (test <= .02 at 10k and 100k, weight decay .1 or
 1.0, lr 3e-3 or 1e-2), so it is `untrained`: the PILOTS contrast (an MLP's embedding .52-.55 after
 grokking) cannot show here. At 1k the transformer (d = 4) did not learn the task (test .07).
-Across the grid trained so far (a stored-only run): only AdamW groks (transformer 10k, 3 of 3
+Across the full grid: only AdamW groks (transformer 10k, 3 of 3
 seeds hold both claims). Every other trained cell stays under the .95 target and is `untrained`:
 at 10k SGD, Adam, Muon and Shampoo end at test accuracy .50 (the held-out pairs whose swap (b, a)
 was in the training half: commutativity, not the algorithm), reptile at 10k and 100k at .50-.60
@@ -37,9 +37,9 @@ again), every mlp at 100k at <= .005. Reptile's meta-learning over offset tasks 
 to test .70 and .85 on two seeds (still under the target, so `untrained`); L-BFGS at 10k stays at
 .01-.02 (mlp) and .50 (transformer, 3 of 3 seeds), at 100k at <= .005 (mlp) and .47 (transformer,
 3 of 3 seeds: memorized pairs, a little under commutativity's .50). ES trains no cell: the mlp
-ends at test .010-.020 at 1k, 10k and 100k, the transformer at .015-.022 at 1k and .066-.079 at
-10k (3 of 3 seeds, a little above chance's .019), not near the .95 target; the transformer at
-100k under ES is not trained yet. The seed claim records beside each number the same
+ends at test .010-.020 at 1k, 10k and 100k, the transformer at .015-.022 at 1k, .066-.079 at
+10k and .070-.083 at 100k (3 of 3 seeds each, a little above chance's .019), not near the .95
+target. The seed claim records beside each number the same
 measurement on both seeds' untrained controls: top-5 shares .21-.26, and the two controls share 0
 of their top-3 frequencies (seeds 0/1) or 1 (seeds 2/0; two random sets of 3 of the 26
 frequencies share .35 on average), where the grokked pairs share 1 and 0: the shared count alone
