@@ -229,7 +229,8 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
             continue
         same_claim = claims is None or r["claim"].split("::")[-1].split("[")[0] in claims
         sha = str((r.get("provenance") or {}).get("claim_sha256"))
-        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or _decided_by_training(r, variants)
+        has_variant = _key(r)[:2] in variants  # a parametrization is part of the claim's source
+        unchanged = r["claim"] not in hashes or sha in hashes[r["claim"]] or (has_variant and _decided_by_training(r))
         was = (r.get("provenance") or {}).get("checkpoint_key")
         same_training = keys is None or was is None or keys.get(r["cell"], was) == was
         still_wanted = same_claim and same_training and _in_grid(r, grid)
@@ -237,7 +238,7 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
             kept.append(dict(r))
         else:
             dropped += 1
-            if still_wanted and (r["claim"], r.get("variant") or "") in variants:
+            if still_wanted and has_variant:
                 remeasure.add(r["cell"])  # only the claim's source changed: measure it there again
     if not kept:
         return dict(new), 0, dropped
@@ -251,16 +252,15 @@ def carry_forward(new: Mapping[str, Any], last: Mapping[str, Any], claims: Colle
     return doc, len(kept), dropped
 
 
-def _decided_by_training(r: Mapping[str, Any], variants: Collection[tuple[str, str]]) -> bool:
+def _decided_by_training(r: Mapping[str, Any]) -> bool:
     """Whether a result's outcome came from its cell's training alone, so an edited claim body
     cannot change it: a cell whose recorded training missed its target (or diverged) is
     `untrained` before any body runs (an n/a that new `needs` imply is measured anew and wins;
-    the training itself is checked like any kept result's), of a variant the claim still has
-    (its parametrization is part of its source)."""
+    the training itself is checked like any kept result's)."""
     training = r.get("training")
     training = training if isinstance(training, Mapping) else {}
     missed = training.get("reached") is False or training.get("diverged") is True
-    return r.get("outcome") == "untrained" and missed and (r["claim"], r.get("variant") or "") in variants
+    return r.get("outcome") == "untrained" and missed
 
 
 def _in_grid(r: Mapping[str, Any], grid: Mapping[str, Any]) -> bool:
